@@ -1,0 +1,102 @@
+"""BC-learning ablation (article: ../shared/seeds/bc_learning_article.txt).
+
+Cases 0-5 are the article's table; case 6 (BC+, the BC paper's mixing for
+images) is ours. A profile lists the cases with their batch size, step size,
+learning-rate decay and standard-DA switch; everything shared (model, loss,
+optimizer, epochs, data subset) sits at its top level.
+"""
+
+from __future__ import annotations
+
+from .. import models
+from ..params import ParamError, require
+from ..pipeline import MIXINGS
+
+NOTEBOOK = "bc_learning"
+
+#: The article's test accuracy per case (single runs, TPU, pristine CIFAR-10).
+ARTICLE = {0: 0.8935, 1: 0.9118, 2: 0.9074, 3: 0.8985, 4: 0.9173, 5: 0.9459, 6: None}
+
+CASE_KEYS = {"mixing", "batch_size", "step_size", "lr_decay", "standard_da"}
+TOP_KEYS = {"model", "dataset", "optimizer", "loss", "epochs", "lr_decay", "max_shift",
+            "seeds", "cases", "case_seeds", "runtime", "notebook", "profile"}
+
+
+def validate(P: dict) -> None:
+    unknown = set(P) - TOP_KEYS
+    if unknown:
+        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    model = require(P, "model", dict)
+    if model.get("name") not in models.names():
+        raise ParamError(f"parameter 'model.name' = {model.get('name')!r} is not a known "
+                         f"model {models.names()}")
+    epochs = require(P, "epochs", int)
+    if epochs < 1:
+        raise ParamError(f"parameter 'epochs' = {epochs} must be >= 1")
+    seeds = require(P, "seeds", list)
+    if not seeds or not all(isinstance(s, int) for s in seeds):
+        raise ParamError(f"parameter 'seeds' = {seeds!r} should be a non-empty list of ints")
+    require(P, "optimizer", dict)
+    require(P, "loss", dict)
+    decay = require(P, "lr_decay", dict)
+    if not all(0 < m for m in decay.get("milestones", [])):
+        raise ParamError(f"parameter 'lr_decay.milestones' = {decay.get('milestones')} "
+                         "must be positive epochs")
+    cases = require(P, "cases", dict)
+    if not cases:
+        raise ParamError("parameter 'cases' is empty")
+    for case, c in cases.items():
+        where = f"cases.{case}."
+        if case not in ARTICLE:
+            raise ParamError(f"unknown case {case!r} in parameter 'cases'; known cases: "
+                             f"{sorted(ARTICLE)}")
+        bad = set(c) - CASE_KEYS
+        if bad:
+            raise ParamError(f"unknown key(s) {sorted(bad)} in parameter 'cases.{case}'")
+        mixing = require(c, "mixing", str, where)
+        if mixing not in MIXINGS:
+            raise ParamError(f"parameter '{where}mixing' = {mixing!r}; expected one of {MIXINGS}")
+        batch = require(c, "batch_size", int, where)
+        step = c.get("step_size") or batch
+        if mixing == "none" and step != batch:
+            raise ParamError(f"parameter '{where}step_size' only applies to BC mixing")
+        if step < 1 or batch % step:
+            raise ParamError(f"parameter '{where}batch_size' = {batch} is not a multiple of "
+                             f"'{where}step_size' = {step}")
+        require(c, "lr_decay", bool, where)
+        require(c, "standard_da", bool, where)
+    for case, s in (P.get("case_seeds") or {}).items():
+        if case not in cases:
+            raise ParamError(f"parameter 'case_seeds' names case {case!r}, which is not in 'cases'")
+        if not s or not all(isinstance(x, int) for x in s):
+            raise ParamError(f"parameter 'case_seeds.{case}' should be a non-empty list of ints")
+
+
+def case_spec(P: dict, case: int, seed: int) -> dict:
+    c = P["cases"][case]
+    mixing = {"name": c["mixing"]}
+    if c["mixing"] != "none":
+        mixing["step_size"] = c.get("step_size") or c["batch_size"]
+    schedule = ({"name": "step", **P["lr_decay"]} if c["lr_decay"] else {"name": "constant"})
+    return {
+        "notebook": NOTEBOOK,
+        "dataset": {"name": "cifar10", **P.get("dataset", {})},
+        "model": P["model"],
+        "loss": P["loss"],
+        "optimizer": P["optimizer"],
+        "lr_schedule": schedule,
+        "mixing": mixing,
+        "augment": {"standard_da": c["standard_da"], "max_shift": P.get("max_shift", 4)},
+        "batch_size": c["batch_size"],
+        "epochs": P["epochs"],
+        "seed": seed,
+    }
+
+
+def runs(P: dict) -> list[dict]:
+    out = []
+    case_seeds = P.get("case_seeds") or {}
+    for case in sorted(P["cases"]):
+        for seed in case_seeds.get(case, P["seeds"]):
+            out.append({"labels": {"case": case, "seed": seed}, "spec": case_spec(P, case, seed)})
+    return out

@@ -1,0 +1,97 @@
+"""Training input pipeline: sampling, augmentation and mixing per batch.
+
+``MixingBatches`` is a ``keras.utils.PyDataset`` so Keras can prefetch it in
+worker threads, overlapping the (numpy, vectorized) host work with the model
+step on any backend. Every batch is a pure function of (seed, epoch, index),
+so a resumed run sees the same data as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+
+from . import augment
+
+MIXINGS = ("none", "bc", "bc_plus")
+
+
+def normalize(images, mode: str = "unit") -> np.ndarray:
+    """uint8 -> float32 in [0, 1]; ``zero_mean`` also removes each image's mean
+    (BC+ trains on zero-mean images, so it is evaluated on them too)."""
+    x = np.asarray(images, np.float32) / 255.0
+    if mode == "zero_mean":
+        x = x - x.mean(axis=(1, 2, 3), keepdims=True)
+    elif mode != "unit":
+        raise ValueError(f"unknown normalization {mode!r}")
+    return x
+
+
+def input_normalization(mixing: str) -> str:
+    return "zero_mean" if mixing == "bc_plus" else "unit"
+
+
+class MixingBatches(keras.utils.PyDataset):
+    """Batches of ``batch_size`` samples built from groups of ``step_size``
+    anchors (the article's BC generator): each epoch walks a fresh permutation
+    of the training set one anchor group at a time, applies standard DA to the
+    group, then mixes every anchor ``batch_size // step_size`` times.
+
+    Without mixing, ``step_size`` equals ``batch_size`` and a batch is just the
+    (augmented) group. Incomplete trailing groups are dropped, as the article's
+    generators do.
+    """
+
+    def __init__(self, x, y, *, batch_size: int, step_size: int | None = None,
+                 mixing: str = "none", standard_da: bool = False, max_shift: int = 4,
+                 seed: int = 0, epoch: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        step_size = step_size or batch_size
+        if mixing not in MIXINGS:
+            raise ValueError(f"unknown mixing {mixing!r}; expected one of {MIXINGS}")
+        if batch_size % step_size:
+            raise ValueError(f"batch_size {batch_size} is not a multiple of step_size {step_size}")
+        if mixing == "none" and step_size != batch_size:
+            raise ValueError("step_size only applies to BC mixing")
+        if len(x) < step_size:
+            raise ValueError(f"training set of {len(x)} is smaller than one group of {step_size}")
+        self.x, self.y = x, np.asarray(y).reshape(-1)
+        self.batch_size, self.step_size = batch_size, step_size
+        self.repeats = batch_size // step_size
+        self.mixing, self.standard_da, self.max_shift = mixing, standard_da, max_shift
+        self.seed, self.epoch = seed, epoch
+        self.norm = input_normalization(mixing)
+        self._order = self._permutation()
+
+    def _permutation(self):
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+
+    def __len__(self):
+        return len(self.x) // self.step_size
+
+    def __getitem__(self, index):
+        return self.batch(index)[:2]
+
+    def batch(self, index):
+        """``(images, soft_labels, info)``; ``info`` holds the raw group and the
+        mixing draw for plotting."""
+        rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+        idx = self._order[index * self.step_size:(index + 1) * self.step_size]
+        images, labels = self.x[idx], self.y[idx]
+        if self.standard_da:
+            images = augment.flip_and_shift(images, rng, self.max_shift)
+        info = {"images": images, "labels": labels}
+        if self.mixing == "none":
+            return normalize(images, self.norm), augment.one_hot(labels), info
+        mix = augment.bc_mix if self.mixing == "bc" else augment.bc_plus_mix
+        x = normalize(images, "unit")
+        mixed, soft, r, partners = mix(x, labels, rng, repeats=self.repeats)
+        info.update(r=r, partners=partners)
+        return mixed, soft, info
+
+    def set_epoch(self, epoch: int):
+        """The trainer sets the epoch explicitly before each one (and on resume)
+        rather than relying on ``on_epoch_end``, whose timing relative to
+        prefetching workers is not something to build on."""
+        self.epoch = epoch
+        self._order = self._permutation()

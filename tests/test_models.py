@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from lib import models
+
+
+def _cnn10_params(w, classes=10):
+    """Hand count: 3x3 convs with bias, BN (gamma, beta, moving mean/var), Dense."""
+    chans = [3] + [w] * 3 + [2 * w] * 3 + [4 * w] * 3
+    conv = sum(9 * cin * cout + cout for cin, cout in zip(chans[:-1], chans[1:]))
+    bn = 4 * sum(chans[1:])
+    return conv + bn + 4 * w * classes + classes
+
+
+def test_cnn10_matches_the_articles_network():
+    m = models.build("cnn10")
+    # The article's Keras model (3x[Conv-BN-ReLU]@64/128/256, GAP, Dense) has 1,927,946 params.
+    assert m.count_params() == 1_927_946 == _cnn10_params(64)
+    assert m.output_shape == (None, 10)
+    convs = [l for l in m.layers if l.__class__.__name__ == "Conv2D"]
+    assert [l.filters for l in convs] == [64] * 3 + [128] * 3 + [256] * 3
+    assert sum(l.__class__.__name__ == "AveragePooling2D" for l in m.layers) == 2
+
+
+@pytest.mark.parametrize("width", [4, 16])
+def test_cnn10_width_option(width):
+    m = models.build("cnn10", width=width)
+    assert m.count_params() == _cnn10_params(width)
+    p = np.asarray(m(np.zeros((2, 32, 32, 3), np.float32)))
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-5)      # softmax output
+
+
+def test_unknown_model_and_bad_option_fail_clearly():
+    with pytest.raises(ValueError, match="unknown model 'vgg'"):
+        models.build("vgg")
+    with pytest.raises(ValueError, match="bad options"):
+        models.build("cnn10", depth=3)
