@@ -106,3 +106,32 @@ def bc_plus_mix(images, labels, rng: np.random.Generator, repeats: int = 1,
     y = one_hot(labels, num_classes)
     soft = r[:, None] * y[anchors] + (1.0 - r[:, None]) * y[partners]
     return mixed.astype(np.float32), soft, r, partners
+
+
+def mixup(x1, y1, x2, y2, rng: np.random.Generator, alpha: float = 0.2):
+    """mixup as the articles' generator does it: each of the B pairs gets its
+    own lambda ~ Beta(alpha, alpha); images and one-hot labels are mixed with
+    the same lambda. Returns ``(images float32, labels float32, lam (B,))``."""
+    lam = rng.beta(alpha, alpha, len(x1)).astype(np.float32)
+    lb = lam[:, None, None, None]
+    x = lb * np.asarray(x1, np.float32) + (1.0 - lb) * np.asarray(x2, np.float32)
+    y = lam[:, None] * np.asarray(y1, np.float32) + (1.0 - lam[:, None]) * np.asarray(y2, np.float32)
+    return x, y, lam
+
+
+def keras_augmentation(rotation: float = 0.0, shift: float = 0.0, flip: bool = False,
+                       fill_mode: str = "nearest"):
+    """ImageDataGenerator-style geometric DA as Keras layers (active only in
+    training): rotation in degrees, shift as a fraction of the size, h-flip.
+    Prepended to the model, it runs after host-side mixing, on the device."""
+    import keras
+    from keras import layers
+
+    stack = []
+    if rotation:
+        stack.append(layers.RandomRotation(rotation / 360.0, fill_mode=fill_mode))
+    if shift:
+        stack.append(layers.RandomTranslation(shift, shift, fill_mode=fill_mode))
+    if flip:
+        stack.append(layers.RandomFlip("horizontal"))
+    return keras.Sequential(stack, name="augment")

@@ -61,3 +61,63 @@ def cnn10(width: int = 64, num_classes: int = 10, bn_momentum: float = 0.99) -> 
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs, outputs, name=f"cnn10_w{width}")
+
+
+def _conv_act(x, channels, kernel, bn, strides=1, padding="same", bn_momentum=0.99):
+    x = layers.Conv2D(channels, kernel, strides=strides, padding=padding)(x)
+    if bn:   # before the ReLU, as the article places it
+        x = layers.BatchNormalization(momentum=bn_momentum)(x)
+    return layers.Activation("relu")(x)
+
+
+def _article_resblock(x, channels, bn_momentum=0.99):
+    """The article's block: Conv-BN-ReLU-Conv, add the input, then BN-ReLU."""
+    y = layers.Conv2D(channels, 3, padding="same")(x)
+    y = layers.BatchNormalization(momentum=bn_momentum)(y)
+    y = layers.Activation("relu")(y)
+    y = layers.Conv2D(channels, 3, padding="same")(y)
+    x = layers.Add()([y, x])
+    x = layers.BatchNormalization(momentum=bn_momentum)(x)
+    return layers.Activation("relu")(x)
+
+
+#: what each step of the ResNet-technique ablation adds (steps 1, 6, 7 change
+#: training only: DA, mixup, AMSGrad)
+RESNET_ABLATION_STEPS = ("base", "+DA", "+BN", "+residual", "+GAP", "+dropout", "+mixup",
+                         "+AMSGrad")
+
+
+@register("resnet_ablation")
+def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
+                    bn_momentum: float = 0.99) -> keras.Model:
+    """The 10-conv-layer CNN of the ResNet-technique article at ``step`` 0..7.
+
+    0: Conv1x1 64, then per stage two 3x3 same convs and a 3x3 stride-2 valid
+    conv at 64/128/256, ReLU, Flatten, Dense. 2: BN before every ReLU.
+    3: each stage's two convs become the article's residual block, which keeps
+    its input's channels, so the blocks run at 64, 64, 128 (the article's final
+    code). 4: GlobalAveragePooling instead of Flatten. 5: Dropout(0.2) after
+    each stride-2 conv. Steps 1, 6 and 7 build the same model as the step before.
+    ``width`` scales every channel count (64 is the article's; small profiles shrink it);
+    ``bn_momentum`` as in :func:`cnn10`.
+    """
+    if not 0 <= step <= 7:
+        raise ValueError(f"resnet_ablation step must be 0..7, got {step}")
+    bn, residual, gap, dropout = step >= 2, step >= 3, step >= 4, step >= 5
+    inputs = keras.Input((32, 32, 3))
+    kw = {"bn_momentum": bn_momentum}
+    x = _conv_act(inputs, width, 1, bn, **kw)
+    channels = width
+    for stage_width in (width, 2 * width, 4 * width):
+        if residual:
+            x = _article_resblock(x, channels, **kw)
+        else:
+            x = _conv_act(x, stage_width, 3, bn, **kw)
+            x = _conv_act(x, stage_width, 3, bn, **kw)
+        x = _conv_act(x, stage_width, 3, bn, strides=2, padding="valid", **kw)
+        channels = stage_width
+        if dropout:
+            x = layers.Dropout(0.2)(x)
+    x = layers.GlobalAveragePooling2D()(x) if gap else layers.Flatten()(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"resnet_ablation_step{step}")

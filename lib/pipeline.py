@@ -13,7 +13,7 @@ import keras
 
 from . import augment
 
-MIXINGS = ("none", "bc", "bc_plus")
+MIXINGS = ("none", "bc", "bc_plus", "mixup")
 
 
 def normalize(images, mode: str = "unit") -> np.ndarray:
@@ -44,14 +44,14 @@ class MixingBatches(keras.utils.PyDataset):
 
     def __init__(self, x, y, *, batch_size: int, step_size: int | None = None,
                  mixing: str = "none", standard_da: bool = False, max_shift: int = 4,
-                 seed: int = 0, epoch: int = 0, **kwargs):
+                 alpha: float = 0.2, seed: int = 0, epoch: int = 0, **kwargs):
         super().__init__(**kwargs)
         step_size = step_size or batch_size
         if mixing not in MIXINGS:
             raise ValueError(f"unknown mixing {mixing!r}; expected one of {MIXINGS}")
         if batch_size % step_size:
             raise ValueError(f"batch_size {batch_size} is not a multiple of step_size {step_size}")
-        if mixing == "none" and step_size != batch_size:
+        if mixing in ("none", "mixup") and step_size != batch_size:
             raise ValueError("step_size only applies to BC mixing")
         if len(x) < step_size:
             raise ValueError(f"training set of {len(x)} is smaller than one group of {step_size}")
@@ -59,12 +59,19 @@ class MixingBatches(keras.utils.PyDataset):
         self.batch_size, self.step_size = batch_size, step_size
         self.repeats = batch_size // step_size
         self.mixing, self.standard_da, self.max_shift = mixing, standard_da, max_shift
-        self.seed, self.epoch = seed, epoch
+        self.alpha, self.seed, self.epoch = alpha, seed, epoch
         self.norm = input_normalization(mixing)
-        self._order = self._permutation()
+        self.set_epoch(epoch)
 
     def _permutation(self):
         return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+
+    def _partner_permutation(self):
+        """mixup's second image of each pair: an independent permutation, so an
+        epoch has as many steps as without mixup and every image is used once
+        on each side of a pair (the articles' generator drew both from one
+        shuffled double batch)."""
+        return np.random.default_rng([self.seed, self.epoch, 2]).permutation(len(self.x))
 
     def __len__(self):
         return len(self.x) // self.step_size
@@ -83,6 +90,15 @@ class MixingBatches(keras.utils.PyDataset):
         info = {"images": images, "labels": labels}
         if self.mixing == "none":
             return normalize(images, self.norm), augment.one_hot(labels), info
+        if self.mixing == "mixup":
+            jdx = self._partners[index * self.step_size:(index + 1) * self.step_size]
+            x2, y2 = self.x[jdx], self.y[jdx]
+            if self.standard_da:
+                x2 = augment.flip_and_shift(x2, rng, self.max_shift)
+            mixed, soft, lam = augment.mixup(normalize(images), augment.one_hot(labels),
+                                             normalize(x2), augment.one_hot(y2), rng, self.alpha)
+            info.update(partner_images=x2, partner_labels=y2, lam=lam)
+            return mixed, soft, info
         mix = augment.bc_mix if self.mixing == "bc" else augment.bc_plus_mix
         x = normalize(images, "unit")
         mixed, soft, r, partners = mix(x, labels, rng, repeats=self.repeats)
@@ -95,3 +111,5 @@ class MixingBatches(keras.utils.PyDataset):
         prefetching workers is not something to build on."""
         self.epoch = epoch
         self._order = self._permutation()
+        if self.mixing == "mixup":
+            self._partners = self._partner_permutation()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
@@ -85,6 +87,123 @@ def versus_article(summary: pd.DataFrame, by: str, metric: str = "final_test_acc
     ax.set_ylabel(metric.replace("_", " "))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def box_with_points(table: pd.DataFrame, by: str, metric: str, order, labels=None,
+                    title: str = "", ref: dict | None = None):
+    """Box plot per group with every run drawn as a jittered dot."""
+    order = [k for k in order if k in set(table[by])]
+    data = [table.loc[table[by] == k, metric].to_numpy() for k in order]
+    fig, ax = plt.subplots(figsize=(1.2 + 1.5 * len(order), 3.8))
+    ax.boxplot(data, widths=0.5, showfliers=False)
+    rng = np.random.default_rng(0)
+    for i, d in enumerate(data, 1):
+        ax.plot(i + rng.uniform(-0.12, 0.12, len(d)), d, "o", ms=4, alpha=0.7, color="C0")
+    names = [textwrap.fill(labels.get(k, k) if labels else k, 16) for k in order]
+    ax.set_xticks(range(1, len(order) + 1),
+                  [f"{n}\nn={len(d)}" for n, d in zip(names, data)], fontsize=8)
+    for y, (text, color) in (ref or {}).items():
+        ax.axhline(y, ls=":", color=color)
+        ax.text(0.55, y, text, color=color, fontsize=8, va="bottom")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3, axis="y")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fps: int = 4):
+    """GIF of accuracy per epoch growing over time: one panel per group, one
+    line per run, train dotted and test solid. Returns the saved path."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    order = [k for k in order if k in set(hist[by])]
+    epochs = int(hist["epoch"].max())
+    fig, axes = plt.subplots(1, len(order), figsize=(2.8 * len(order), 3.0), sharey=True,
+                             squeeze=False)
+    lines = []
+    for ax, key in zip(axes[0], order):
+        h = hist[hist[by] == key]
+        for i, (_, run) in enumerate(h.groupby("seed")):
+            color = f"C{i % 10}"
+            tr, = ax.plot([], [], ":", color=color, lw=1)
+            te, = ax.plot([], [], "-", color=color, lw=1)
+            lines.append((run.sort_values("epoch"), tr, te))
+        ax.set_xlim(1, max(epochs, 2))
+        ax.set_title(labels.get(key, key) if labels else key, fontsize=8)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    lo = min(hist["accuracy"].min(), hist["test_accuracy"].min())
+    axes[0, 0].set_ylim(max(0.0, lo - 0.02), min(1.0, hist[["accuracy", "test_accuracy"]].max().max() + 0.02))
+    axes[0, 0].set_ylabel("accuracy (train dotted, test solid)")
+    fig.tight_layout()
+
+    def draw(frame):
+        for run, tr, te in lines:
+            r = run[run["epoch"] <= frame + 1]
+            tr.set_data(r["epoch"], r["accuracy"])
+            te.set_data(r["epoch"], r["test_accuracy"])
+        fig.suptitle(f"epoch {frame + 1}/{epochs}", fontsize=9)
+        return [l for _, tr, te in lines for l in (tr, te)]
+
+    anim = FuncAnimation(fig, draw, frames=epochs, blit=False)
+    anim.save(path, writer=PillowWriter(fps=fps))
+    plt.close(fig)
+    return path
+
+
+def learning_curves(hist: pd.DataFrame, by: str, labels: dict | None = None, title: str = ""):
+    """Accuracy (top row) and loss (bottom row) per epoch, one column per
+    ``by`` value: train dashed, test solid, mean over seeds, band min–max."""
+    keys = sorted(hist[by].unique())
+    fig, axes = plt.subplots(2, len(keys), figsize=(2.4 * len(keys), 4.8), sharex=True,
+                             sharey="row", squeeze=False)
+    for j, key in enumerate(keys):
+        h = hist[hist[by] == key]
+        n = h["seed"].nunique()
+        for i, (tr, te) in enumerate((("accuracy", "test_accuracy"), ("loss", "test_loss"))):
+            ax = axes[i, j]
+            for col, style, name in ((tr, "--", "train"), (te, "-", "test")):
+                g = h[col].groupby(h["epoch"])
+                line, = ax.plot(g.mean().index, g.mean().values, style, label=name)
+                if n > 1:
+                    ax.fill_between(g.mean().index, g.min().values, g.max().values,
+                                    color=line.get_color(), alpha=0.2)
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[0, j].set_title(f"{key} {labels.get(key, '') if labels else ''}\n(n={n})", fontsize=8)
+        axes[1, j].set_xlabel("epoch")
+    axes[0, 0].set_ylabel("accuracy")
+    axes[1, 0].set_ylabel("loss")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(title or "train (dashed) and test (solid); band = min–max over seeds", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels: dict | None = None,
+                    metric: str = "final_test_accuracy", title: str = ""):
+    """Bars of our mean ± std over seeds (each seed a dot) with the article's
+    single value marked beside each bar."""
+    fig, ax = plt.subplots(figsize=(1.2 + 1.0 * len(summary), 3.8))
+    x = np.arange(len(summary))
+    ax.bar(x, summary[f"{metric}_mean"], width=0.6, yerr=summary[f"{metric}_std"].fillna(0),
+           capsize=4, color="C0", alpha=0.7, label="ours: mean ± std over seeds")
+    for i, key in enumerate(summary[by]):
+        vals = table.loc[table[by] == key, metric]
+        ax.plot(np.full(len(vals), i), vals, ".", color="k", ms=4,
+                label="ours: each seed" if i == 0 else None)
+    if "article" in summary:
+        ax.plot(x + 0.38, summary["article"], "_", ms=18, mew=3, color="C3", label="article (one run)")
+    names = [f"{k}\n{labels.get(k, '') if labels else ''}\nn={n}"
+             for k, n in zip(summary[by], summary["n_seeds"])]
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -110,3 +110,30 @@ def write_index(profile: str) -> Path:
 if __name__ == "__main__":  # python -m lib.report <profile>
     import sys
     print(write_index(sys.argv[1] if len(sys.argv) > 1 else "quick"))
+
+
+def changes(table: pd.DataFrame, by: str, pairs, article: dict | None = None,
+            metric: str = "final_test_accuracy") -> pd.DataFrame:
+    """One row per ``(a, b, description)`` in ``pairs``: the change of mean
+    ``metric`` from ``a`` to ``b``, its standard error, the article's change,
+    and a verdict: beyond two standard errors it "helps"/"hurts", else it is
+    "within noise" (no verdict with a single seed on a side)."""
+    present = set(table[by])
+    rows = []
+    for a, b, what in pairs:
+        if not {a, b} <= present:
+            continue
+        d = difference(table, by, a, b, metric)
+        if math.isnan(d["se"]):
+            verdict = "one seed: no verdict"
+        elif d["diff"] > 2 * d["se"]:
+            verdict = "helps"
+        elif d["diff"] < -2 * d["se"]:
+            verdict = "hurts"
+        else:
+            verdict = "within noise"
+        art = (article[b] - article[a] if article and article.get(a) is not None
+               and article.get(b) is not None else float("nan"))
+        rows.append({"change": what, by: f"{a}→{b}", "ours": d["diff"], "se": d["se"],
+                     "seeds": f"{d['n_a']}/{d['n_b']}", "article": art, "verdict": verdict})
+    return pd.DataFrame(rows)

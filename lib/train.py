@@ -31,7 +31,9 @@ import keras
 
 from . import data as data_lib
 from . import models
+from . import augment
 from .augment import one_hot
+from .losses import LOSSES   # importing registers them, so checkpoints using them reload
 from .pipeline import MixingBatches, input_normalization, normalize
 
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy",
@@ -99,7 +101,10 @@ def make_loss(cfg: dict) -> keras.losses.Loss:
         return keras.losses.KLDivergence()
     if name == "categorical_crossentropy":
         return keras.losses.CategoricalCrossentropy(label_smoothing=cfg.get("label_smoothing", 0.0))
-    raise ValueError(f"unknown loss {name!r}")
+    if name in LOSSES:
+        return LOSSES[name]
+    raise ValueError(f"unknown loss {name!r}; known: kl_divergence, categorical_crossentropy, "
+                     f"{', '.join(LOSSES)}")
 
 
 _DATA_MEMO: dict = {}
@@ -152,7 +157,8 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     batches = MixingBatches(
         xtr, ytr, batch_size=spec["batch_size"], step_size=mixing.get("step_size"),
         mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
-        max_shift=spec["augment"].get("max_shift", 4), seed=spec["seed"],
+        max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
+        seed=spec["seed"],
         workers=workers, use_multiprocessing=False, max_queue_size=8)
     images_per_epoch = len(batches) * spec["batch_size"]
 
@@ -166,6 +172,11 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     else:
         keras.utils.set_random_seed(spec["seed"])
         model = models.build(**spec["model"])
+        if spec["augment"].get("keras_da"):
+            # geometric DA as layers in front of the net: after mixing, only in training
+            inputs = keras.Input(model.input_shape[1:])
+            model = keras.Model(inputs, model(augment.keras_augmentation(
+                **spec["augment"]["keras_da"])(inputs)), name=model.name)
         model.compile(optimizer=make_optimizer(spec["optimizer"]),
                       loss=make_loss(spec["loss"]),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],

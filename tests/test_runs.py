@@ -183,3 +183,45 @@ def test_cli_list_and_bad_profile(tiny_spec, tiny_data, capsys):
     assert runs.main(["list", "--profile", "smoke"]) == 0
     out = capsys.readouterr().out
     assert runs.spec_id(tiny_spec) in out and "finished" in out
+
+
+def test_raising_the_seed_count_trains_only_new_seeds(tiny_data, monkeypatch):
+    monkeypatch.setattr(train, "load_data", lambda ds: tiny_data)
+    trained = []
+    real_fit = train.fit
+
+    def counting_fit(spec, run_dir, **kw):
+        trained.append(spec["seed"])
+        return real_fit(spec, run_dir, **kw)
+
+    monkeypatch.setattr(train, "fit", counting_fit)
+    only = {"patterns": {"normal_lr1e-3": {"loss": "categorical_crossentropy",
+                                           "learning_rate": 0.001}},
+            "extra_seeds": {}, "epochs": 1}
+    quiet = {"log": lambda s: None}
+    t1 = runs.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0]}, **quiet)
+    t2 = runs.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0, 1]}, **quiet)
+    assert trained == [0, 1]
+    assert t2["run_id"].iloc[0] == t1["run_id"].iloc[0] and len(t2) == 2
+
+
+def test_natural_artificial_profiles():
+    from lib.experiments import natural_artificial_loss as nat
+    P = params.load("natural_artificial_loss", "paper")
+    assert P["epochs"] == 100 and P["batch_size"] == 512 and P["model"]["width"] == 64
+    out = nat.runs(P)
+    per = {}
+    for r in out:
+        per[r["labels"]["pattern"]] = per.get(r["labels"]["pattern"], 0) + 1
+    assert per == {"natural_hardmax": 5, "natural_softmax": 15, "multi_softmax": 5,
+                   "normal_lr1e-3": 15, "normal_lr1e-2": 5}
+    lr = {r["labels"]["pattern"]: r["spec"]["optimizer"]["learning_rate"] for r in out}
+    assert lr["normal_lr1e-2"] == 0.01 and lr["natural_softmax"] == 0.001
+    assert {r["spec"]["lr_schedule"]["name"] for r in out} == {"constant"}
+    for prof in ("smoke", "quick"):
+        params.load("natural_artificial_loss", prof)
+    bad = dict(P, patterns={"natural_softmax": {"loss": "focal", "learning_rate": 0.001}})
+    with pytest.raises(ParamError, match="patterns.natural_softmax.loss"):
+        nat.validate(bad)
+    with pytest.raises(ParamError, match="unknown pattern"):
+        nat.validate(dict(P, patterns={"big": {"loss": "natural_softmax", "learning_rate": 0.1}}))

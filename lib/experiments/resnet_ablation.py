@@ -1,0 +1,71 @@
+"""ResNet techniques added one at a time to a 10-conv-layer CNN
+(article: ../shared/seeds/resnet_ablation_article.txt).
+
+Step k keeps everything of step k-1: 0 base, 1 +DA, 2 +BN, 3 +residual,
+4 +GAP, 5 +dropout, 6 +mixup, 7 +AMSGrad. Model changes live in
+``lib.models.resnet_ablation``; this module adds the training changes.
+"""
+
+from __future__ import annotations
+
+from ..models import RESNET_ABLATION_STEPS
+from ..params import ParamError, require
+
+NOTEBOOK = "resnet_ablation"
+
+#: The article's validation (= test) accuracy per step, single runs.
+ARTICLE = {0: 0.7288, 1: 0.8609, 2: 0.9124, 3: 0.8971, 4: 0.9044, 5: 0.9046, 6: 0.9070,
+           7: 0.9096}
+#: The article's seconds per epoch with Flatten (step 3) and GAP (step 4).
+ARTICLE_EPOCH_SECONDS = {"Flatten": 52.0, "GAP": 51.0}
+#: ImageDataGenerator(rotation_range=20, width/height_shift_range=0.2, horizontal_flip=True)
+ARTICLE_DA = {"rotation": 20.0, "shift": 0.2, "flip": True}
+
+TOP_KEYS = {"width", "bn_momentum", "dataset", "epochs", "batch_size", "learning_rate", "mixup_alpha",
+            "seeds", "steps", "timing", "runtime", "notebook", "profile"}
+
+
+def validate(P: dict) -> None:
+    unknown = set(P) - TOP_KEYS
+    if unknown:
+        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    for key in ("width", "epochs", "batch_size"):
+        if require(P, key, int) < 1:
+            raise ParamError(f"parameter {key!r} must be >= 1")
+    if not require(P, "learning_rate", float) > 0:
+        raise ParamError("parameter 'learning_rate' must be > 0")
+    if not require(P, "mixup_alpha", float) > 0:
+        raise ParamError("parameter 'mixup_alpha' must be > 0")
+    seeds = require(P, "seeds", list)
+    if not seeds or not all(isinstance(s, int) for s in seeds):
+        raise ParamError(f"parameter 'seeds' = {seeds!r} should be a non-empty list of ints")
+    steps = require(P, "steps", list)
+    bad = [s for s in steps if s not in range(len(RESNET_ABLATION_STEPS))]
+    if not steps or bad:
+        raise ParamError(f"parameter 'steps' = {steps!r}: each must be one of 0..7")
+    timing = P.get("timing") or {}
+    if timing and (sorted(timing.get("steps", [])) != [3, 4] or timing.get("batches", 0) < 1):
+        raise ParamError(f"parameter 'timing' = {timing!r} should be {{steps: [3, 4], batches: n>=1}}")
+
+
+def step_spec(P: dict, step: int, seed: int) -> dict:
+    return {
+        "notebook": NOTEBOOK,
+        "dataset": {"name": "cifar10", **P.get("dataset", {})},
+        "model": {"name": "resnet_ablation", "step": step, "width": P["width"],
+                  "bn_momentum": P.get("bn_momentum", 0.99)},
+        "loss": {"name": "categorical_crossentropy"},
+        "optimizer": {"name": "adam", "learning_rate": P["learning_rate"], "amsgrad": step >= 7},
+        "lr_schedule": {"name": "constant"},
+        "mixing": {"name": "mixup", "alpha": P["mixup_alpha"]} if step >= 6 else {"name": "none"},
+        "augment": {"standard_da": False, **({"keras_da": ARTICLE_DA} if step >= 1 else {})},
+        "batch_size": P["batch_size"],
+        "epochs": P["epochs"],
+        "seed": seed,
+    }
+
+
+def runs(P: dict) -> list[dict]:
+    return [{"labels": {"step": step, "technique": RESNET_ABLATION_STEPS[step], "seed": seed},
+             "spec": step_spec(P, step, seed)}
+            for step in sorted(P["steps"]) for seed in P["seeds"]]
