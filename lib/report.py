@@ -27,15 +27,28 @@ def summarize(table: pd.DataFrame, by: str, metrics=("final_test_accuracy", "bes
     return out.reset_index()
 
 
-def difference(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accuracy") -> dict:
-    """Mean of ``b`` minus mean of ``a`` with the standard error of that
-    difference (Welch); ``nan`` error when either side has one seed."""
-    xa = table.loc[table[by] == a, metric].to_numpy()
-    xb = table.loc[table[by] == b, metric].to_numpy()
-    se = (math.sqrt(xa.var(ddof=1) / len(xa) + xb.var(ddof=1) / len(xb))
-          if len(xa) > 1 and len(xb) > 1 else float("nan"))
-    return {"a": a, "b": b, "diff": float(xb.mean() - xa.mean()), "se": se,
-            "n_a": len(xa), "n_b": len(xb)}
+def difference(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accuracy",
+               level: float = 0.95) -> dict:
+    """Mean of ``b`` minus mean of ``a``, its standard error and a Welch t
+    confidence interval (Welch-Satterthwaite degrees of freedom). With one
+    seed on either side there is no spread, so error and interval are nan."""
+    from scipy import stats as sps
+
+    xa = table.loc[table[by] == a, metric].to_numpy(float)
+    xb = table.loc[table[by] == b, metric].to_numpy(float)
+    diff = float(xb.mean() - xa.mean())
+    out = {"a": a, "b": b, "diff": diff, "se": float("nan"), "ci_low": float("nan"),
+           "ci_high": float("nan"), "n_a": len(xa), "n_b": len(xb)}
+    if len(xa) > 1 and len(xb) > 1:
+        va, vb = xa.var(ddof=1) / len(xa), xb.var(ddof=1) / len(xb)
+        se = math.sqrt(va + vb)
+        if se > 0:
+            df = (va + vb) ** 2 / (va ** 2 / (len(xa) - 1) + vb ** 2 / (len(xb) - 1))
+            half = float(sps.t.ppf((1 + level) / 2, df)) * se
+        else:
+            half = 0.0
+        out.update(se=se, ci_low=diff - half, ci_high=diff + half)
+    return out
 
 
 def format_pm(mean: float, std: float, digits: int = 4) -> str:
@@ -115,9 +128,9 @@ if __name__ == "__main__":  # python -m lib.report <profile>
 def changes(table: pd.DataFrame, by: str, pairs, article: dict | None = None,
             metric: str = "final_test_accuracy") -> pd.DataFrame:
     """One row per ``(a, b, description)`` in ``pairs``: the change of mean
-    ``metric`` from ``a`` to ``b``, its standard error, the article's change,
-    and a verdict: beyond two standard errors it "helps"/"hurts", else it is
-    "within noise" (no verdict with a single seed on a side)."""
+    ``metric`` from ``a`` to ``b``, its standard error and 95% Welch interval,
+    the article's change, and a verdict: "helps"/"hurts" when the interval
+    excludes 0, else "within noise" (no verdict with one seed on a side)."""
     present = set(table[by])
     rows = []
     for a, b, what in pairs:
@@ -126,14 +139,15 @@ def changes(table: pd.DataFrame, by: str, pairs, article: dict | None = None,
         d = difference(table, by, a, b, metric)
         if math.isnan(d["se"]):
             verdict = "one seed: no verdict"
-        elif d["diff"] > 2 * d["se"]:
+        elif d["ci_low"] > 0:
             verdict = "helps"
-        elif d["diff"] < -2 * d["se"]:
+        elif d["ci_high"] < 0:
             verdict = "hurts"
         else:
             verdict = "within noise"
         art = (article[b] - article[a] if article and article.get(a) is not None
                and article.get(b) is not None else float("nan"))
         rows.append({"change": what, by: f"{a}→{b}", "ours": d["diff"], "se": d["se"],
+                     "ci95_low": d["ci_low"], "ci95_high": d["ci_high"],
                      "seeds": f"{d['n_a']}/{d['n_b']}", "article": art, "verdict": verdict})
     return pd.DataFrame(rows)
