@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import experiments, params as params_lib
-from .train import read_history
+from .runfiles import read_history
 
 PROFILES = ("smoke", "quick", "paper")
 

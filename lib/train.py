@@ -16,7 +16,6 @@ produces each epoch exactly once.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -35,39 +34,10 @@ from . import augment
 from .augment import one_hot
 from .losses import LOSSES   # importing registers them, so checkpoints using them reload
 from .pipeline import MixingBatches, input_normalization, normalize
-
-HISTORY_FIELDS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy",
-                  "lr", "train_seconds", "epoch_seconds")
-
+from .runfiles import read_history, write_history, write_json
 
 class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss."""
-
-
-# ---------------------------------------------------------------- small I/O helpers
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, obj) -> None:
-    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def read_history(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()}
-                for row in csv.DictReader(f)]
-
-
-def write_history(path: Path, rows: list[dict]) -> None:
-    lines = [",".join(HISTORY_FIELDS)]
-    lines += [",".join(repr(r[k]) if isinstance(r[k], float) else str(r[k])
-                       for k in HISTORY_FIELDS) for r in rows]
-    write_atomic(path, "\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------- spec -> objects
