@@ -3,7 +3,7 @@
 PROFILE ?= quick
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-NOTEBOOKS := bc_learning resnet_ablation natural_artificial_loss
+NOTEBOOKS := bc_learning resnet_ablation natural_artificial_loss mixup_baseline
 RESULTS := $(or $(ABLATION_RESULTS_DIR),results)
 
 # The offline CIFAR-10 copy kept beside the project, when there is one.

@@ -121,3 +121,46 @@ def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
     x = layers.GlobalAveragePooling2D()(x) if gap else layers.Flatten()(x)
     outputs = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs, outputs, name=f"resnet_ablation_step{step}")
+
+
+def _resnet_layer(x, filters=16, kernel=3, strides=1, activation="relu", bn=True):
+    """The Keras example's conv-BN-ReLU unit (He-normal init, L2 1e-4)."""
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                      kernel_initializer="he_normal",
+                      kernel_regularizer=keras.regularizers.L2(1e-4))(x)
+    if bn:
+        x = layers.BatchNormalization()(x)
+    if activation:
+        x = layers.Activation(activation)(x)
+    return x
+
+
+@register("resnet_v1")
+def resnet_v1(depth: int = 20, num_classes: int = 10) -> keras.Model:
+    """ResNet v1 of the Keras example ``cifar10_resnet.py`` (depth = 6n + 2):
+    a 16-channel stem, three stages of n basic blocks at 16/32/64 channels
+    (1x1 stride-2 projection on the shortcut where the size changes),
+    AveragePooling(8), Flatten, softmax Dense (He-normal)."""
+    if (depth - 2) % 6:
+        raise ValueError(f"ResNet v1 depth must be 6n + 2 (20, 32, 44, 56, 110), got {depth}")
+    blocks = (depth - 2) // 6
+    inputs = keras.Input((32, 32, 3))
+    x = _resnet_layer(inputs)
+    filters = 16
+    for stage in range(3):
+        for block in range(blocks):
+            strides = 2 if stage > 0 and block == 0 else 1
+            y = _resnet_layer(x, filters, strides=strides)
+            y = _resnet_layer(y, filters, activation=None)
+            if strides == 2:
+                x = _resnet_layer(x, filters, kernel=1, strides=2, activation=None, bn=False)
+            x = layers.Activation("relu")(layers.Add()([x, y]))
+        filters *= 2
+    x = layers.Flatten()(layers.AveragePooling2D(pool_size=8)(x))
+    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer="he_normal")(x)
+    return keras.Model(inputs, outputs, name=f"resnet{depth}_v1")
+
+
+@register("resnet20v1")
+def resnet20v1(num_classes: int = 10) -> keras.Model:
+    return resnet_v1(20, num_classes)

@@ -16,19 +16,33 @@ from . import augment
 MIXINGS = ("none", "bc", "bc_plus", "mixup")
 
 
-def normalize(images, mode: str = "unit") -> np.ndarray:
+NORMALIZATIONS = ("unit", "zero_mean", "pixel_mean")
+
+
+def normalize(images, mode: str = "unit", pixel_mean=None) -> np.ndarray:
     """uint8 -> float32 in [0, 1]; ``zero_mean`` also removes each image's mean
-    (BC+ trains on zero-mean images, so it is evaluated on them too)."""
+    (BC+ trains on zero-mean images, so it is evaluated on them too);
+    ``pixel_mean`` subtracts the training set's per-pixel mean (the Keras
+    ResNet example's ``subtract_pixel_mean``)."""
     x = np.asarray(images, np.float32) / 255.0
     if mode == "zero_mean":
         x = x - x.mean(axis=(1, 2, 3), keepdims=True)
+    elif mode == "pixel_mean":
+        x = x - pixel_mean
     elif mode != "unit":
-        raise ValueError(f"unknown normalization {mode!r}")
+        raise ValueError(f"unknown normalization {mode!r}; expected one of {NORMALIZATIONS}")
     return x
 
 
-def input_normalization(mixing: str) -> str:
-    return "zero_mean" if mixing == "bc_plus" else "unit"
+def training_pixel_mean(x_train) -> np.ndarray:
+    return (np.asarray(x_train, np.float32) / 255.0).mean(axis=0)
+
+
+def input_normalization(mixing: str, requested: str | None = None) -> str:
+    """BC+ fixes its own normalization; otherwise the spec's choice (default unit)."""
+    if mixing == "bc_plus":
+        return "zero_mean"
+    return requested or "unit"
 
 
 class MixingBatches(keras.utils.PyDataset):
@@ -44,7 +58,8 @@ class MixingBatches(keras.utils.PyDataset):
 
     def __init__(self, x, y, *, batch_size: int, step_size: int | None = None,
                  mixing: str = "none", standard_da: bool = False, max_shift: int = 4,
-                 alpha: float = 0.2, seed: int = 0, epoch: int = 0, **kwargs):
+                 alpha: float = 0.2, normalization: str | None = None, seed: int = 0,
+                 epoch: int = 0, **kwargs):
         super().__init__(**kwargs)
         step_size = step_size or batch_size
         if mixing not in MIXINGS:
@@ -60,7 +75,8 @@ class MixingBatches(keras.utils.PyDataset):
         self.repeats = batch_size // step_size
         self.mixing, self.standard_da, self.max_shift = mixing, standard_da, max_shift
         self.alpha, self.seed, self.epoch = alpha, seed, epoch
-        self.norm = input_normalization(mixing)
+        self.norm = input_normalization(mixing, normalization)
+        self.pixel_mean = training_pixel_mean(x) if self.norm == "pixel_mean" else None
         self.set_epoch(epoch)
 
     def _permutation(self):
@@ -89,7 +105,7 @@ class MixingBatches(keras.utils.PyDataset):
             images = augment.flip_and_shift(images, rng, self.max_shift)
         info = {"images": images, "labels": labels}
         if self.mixing == "none":
-            return normalize(images, self.norm), augment.one_hot(labels), info
+            return (normalize(images, self.norm, self.pixel_mean), augment.one_hot(labels), info)
         if self.mixing == "mixup":
             jdx = self._partners[index * self.step_size:(index + 1) * self.step_size]
             x2, y2 = self.x[jdx], self.y[jdx]
@@ -98,6 +114,8 @@ class MixingBatches(keras.utils.PyDataset):
             mixed, soft, lam = augment.mixup(normalize(images), augment.one_hot(labels),
                                              normalize(x2), augment.one_hot(y2), rng, self.alpha)
             info.update(partner_images=x2, partner_labels=y2, lam=lam)
+            if self.pixel_mean is not None:   # mixing commutes with subtracting a constant
+                mixed = mixed - self.pixel_mean
             return mixed, soft, info
         mix = augment.bc_mix if self.mixing == "bc" else augment.bc_plus_mix
         x = normalize(images, "unit")

@@ -33,7 +33,7 @@ from . import models
 from . import augment
 from .augment import one_hot
 from .losses import LOSSES   # importing registers them, so checkpoints using them reload
-from .pipeline import MixingBatches, input_normalization, normalize
+from .pipeline import MixingBatches, input_normalization, normalize, training_pixel_mean
 from .runfiles import read_history, write_history, write_json
 
 class NonFiniteLossError(RuntimeError):
@@ -42,13 +42,17 @@ class NonFiniteLossError(RuntimeError):
 
 # ---------------------------------------------------------------- spec -> objects
 def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
-    """Learning rate for a 0-based ``epoch``; ``step`` multiplies by ``factor``
-    once per milestone reached (the article's "x0.2 at 100/150/200")."""
+    """Learning rate for a 0-based ``epoch``. ``step`` multiplies by ``factor``
+    once per milestone reached (the BC article's "x0.2 at 100/150/200"), or,
+    with ``multipliers``, uses the i-th multiplier of the base rate once the
+    i-th milestone is reached (the Keras ResNet example's schedule)."""
     name = schedule.get("name", "constant")
     if name == "constant":
         return base_lr
     if name == "step":
         passed = sum(epoch >= m for m in schedule["milestones"])
+        if "multipliers" in schedule:
+            return base_lr * (schedule["multipliers"][passed - 1] if passed else 1.0)
         return base_lr * schedule["factor"] ** passed
     raise ValueError(f"unknown lr_schedule {name!r}")
 
@@ -122,12 +126,14 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
 
     xtr, ytr, xte, yte = data if data is not None else load_data(spec["dataset"])
     mixing = spec["mixing"]
-    norm = input_normalization(mixing["name"])
-    x_test, y_test = normalize(xte, norm), one_hot(yte)
+    norm = input_normalization(mixing["name"], spec.get("input"))
+    pixel_mean = training_pixel_mean(xtr) if norm == "pixel_mean" else None
+    x_test, y_test = normalize(xte, norm, pixel_mean), one_hot(yte)
     batches = MixingBatches(
         xtr, ytr, batch_size=spec["batch_size"], step_size=mixing.get("step_size"),
         mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
         max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
+        normalization=spec.get("input"),
         seed=spec["seed"],
         workers=workers, use_multiprocessing=False, max_queue_size=8)
     images_per_epoch = len(batches) * spec["batch_size"]

@@ -7,7 +7,7 @@ what the notebook groups by, ``spec`` is everything that changes the result.
 
 from importlib import import_module
 
-_NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss")
+_NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss", "mixup_baseline")
 
 
 def names() -> list[str]:

@@ -1,0 +1,73 @@
+"""mixup on the Keras ResNet-20 v1 example (article: ../shared/seeds/mixup_article.txt).
+
+The article trained the Keras example ``cifar10_resnet.py`` once without and
+once with mixup (alpha = 0.2); we add seeds and an alpha sweep. ``alpha: 0``
+means no mixup.
+"""
+
+from __future__ import annotations
+
+from ..params import ParamError, require
+
+NOTEBOOK = "mixup_baseline"
+
+#: The article's test accuracy, one run each (alpha 0 = without mixup).
+ARTICLE = {0.0: 0.8978, 0.2: 0.9117}
+#: The Keras example's DA: ImageDataGenerator(width/height_shift_range=0.1, horizontal_flip=True)
+EXAMPLE_DA = {"shift": 0.1, "flip": True}
+
+TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "learning_rate", "lr_schedule",
+            "alphas", "seeds", "sweep_seeds", "runtime", "notebook", "profile"}
+
+
+def validate(P: dict) -> None:
+    unknown = set(P) - TOP_KEYS
+    if unknown:
+        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    model = require(P, "model", dict)
+    if model.get("name") != "resnet_v1" or (model.get("depth", 20) - 2) % 6:
+        raise ParamError(f"parameter 'model' = {model!r} should be resnet_v1 with depth 6n+2")
+    for key in ("epochs", "batch_size"):
+        if require(P, key, int) < 1:
+            raise ParamError(f"parameter {key!r} must be >= 1")
+    if not require(P, "learning_rate", float) > 0:
+        raise ParamError("parameter 'learning_rate' must be > 0")
+    sched = require(P, "lr_schedule", dict)
+    if len(sched.get("milestones", [])) != len(sched.get("multipliers", [])):
+        raise ParamError("parameter 'lr_schedule' needs as many multipliers as milestones")
+    alphas = require(P, "alphas", list)
+    if not alphas or any(not isinstance(a, (int, float)) or a < 0 for a in alphas):
+        raise ParamError(f"parameter 'alphas' = {alphas!r}: non-negative numbers (0 = no mixup)")
+    for key in ("seeds", "sweep_seeds"):
+        seeds = P.get(key) if key == "sweep_seeds" else require(P, key, list)
+        if seeds is not None and (not seeds or not all(isinstance(s, int) for s in seeds)):
+            raise ParamError(f"parameter {key!r} = {seeds!r} should be a non-empty list of ints")
+
+
+def alpha_spec(P: dict, alpha: float, seed: int) -> dict:
+    return {
+        "notebook": NOTEBOOK,
+        "dataset": {"name": "cifar10", **P.get("dataset", {})},
+        "model": P["model"],
+        "input": "pixel_mean",
+        "loss": {"name": "categorical_crossentropy"},
+        "optimizer": {"name": "adam", "learning_rate": P["learning_rate"]},
+        "lr_schedule": {"name": "step", **P["lr_schedule"]},
+        "mixing": {"name": "mixup", "alpha": float(alpha)} if alpha > 0 else {"name": "none"},
+        "augment": {"standard_da": False, "keras_da": EXAMPLE_DA},
+        "batch_size": P["batch_size"],
+        "epochs": P["epochs"],
+        "seed": seed,
+    }
+
+
+def runs(P: dict) -> list[dict]:
+    """The article's pair (alpha 0 and 0.2) on ``seeds``; the other alphas of
+    the sweep on ``sweep_seeds`` (default: the same seeds)."""
+    out = []
+    for alpha in sorted(float(a) for a in P["alphas"]):
+        seeds = P["seeds"] if alpha in ARTICLE else (P.get("sweep_seeds") or P["seeds"])
+        for seed in seeds:
+            out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed},
+                        "spec": alpha_spec(P, alpha, seed)})
+    return out
