@@ -42,3 +42,31 @@ def require(P: dict, key: str, kind, where: str = ""):
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise ParamError(f"parameter {name!r} = {value!r} should be {kind}")
     return value
+
+
+def check_known(P: dict, known: set) -> None:
+    unknown = set(P) - known - {"notebook", "profile"}
+    if unknown:
+        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+
+
+def check_model(P: dict) -> dict:
+    from . import models
+
+    model = require(P, "model", dict)
+    if model.get("name") not in models.names():
+        raise ParamError(f"parameter 'model.name' = {model.get('name')!r} is not a known "
+                         f"model {models.names()}")
+    return model
+
+
+def check_positive(P: dict, *keys: str, kind=int) -> None:
+    for key in keys:
+        if not require(P, key, kind) > 0:
+            raise ParamError(f"parameter {key!r} = {P[key]!r} must be > 0")
+
+
+def check_seeds(seeds, name: str = "seeds") -> None:
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ParamError(f"parameter {name!r} = {seeds!r} should be a non-empty list of ints")

@@ -8,8 +8,7 @@ optimizer, epochs, data subset) sits at its top level.
 
 from __future__ import annotations
 
-from .. import models
-from ..params import ParamError, require
+from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
 from ..pipeline import MIXINGS
 
 NOTEBOOK = "bc_learning"
@@ -19,23 +18,14 @@ ARTICLE = {0: 0.8935, 1: 0.9118, 2: 0.9074, 3: 0.8985, 4: 0.9173, 5: 0.9459, 6: 
 
 CASE_KEYS = {"mixing", "batch_size", "step_size", "lr_decay", "standard_da"}
 TOP_KEYS = {"model", "dataset", "optimizer", "loss", "epochs", "lr_decay", "max_shift",
-            "seeds", "cases", "case_seeds", "runtime", "notebook", "profile"}
+            "seeds", "cases", "case_seeds", "runtime"}
 
 
 def validate(P: dict) -> None:
-    unknown = set(P) - TOP_KEYS
-    if unknown:
-        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
-    model = require(P, "model", dict)
-    if model.get("name") not in models.names():
-        raise ParamError(f"parameter 'model.name' = {model.get('name')!r} is not a known "
-                         f"model {models.names()}")
-    epochs = require(P, "epochs", int)
-    if epochs < 1:
-        raise ParamError(f"parameter 'epochs' = {epochs} must be >= 1")
-    seeds = require(P, "seeds", list)
-    if not seeds or not all(isinstance(s, int) for s in seeds):
-        raise ParamError(f"parameter 'seeds' = {seeds!r} should be a non-empty list of ints")
+    check_known(P, TOP_KEYS)
+    check_model(P)
+    check_positive(P, "epochs")
+    check_seeds(require(P, "seeds", list))
     require(P, "optimizer", dict)
     require(P, "loss", dict)
     decay = require(P, "lr_decay", dict)
@@ -68,8 +58,7 @@ def validate(P: dict) -> None:
     for case, s in (P.get("case_seeds") or {}).items():
         if case not in cases:
             raise ParamError(f"parameter 'case_seeds' names case {case!r}, which is not in 'cases'")
-        if not s or not all(isinstance(x, int) for x in s):
-            raise ParamError(f"parameter 'case_seeds.{case}' should be a non-empty list of ints")
+        check_seeds(s, f"case_seeds.{case}")
 
 
 def case_spec(P: dict, case: int, seed: int) -> dict:

@@ -7,7 +7,7 @@ means no mixup.
 
 from __future__ import annotations
 
-from ..params import ParamError, require
+from ..params import ParamError, check_known, check_positive, check_seeds, require
 
 NOTEBOOK = "mixup_baseline"
 
@@ -17,31 +17,25 @@ ARTICLE = {0.0: 0.8978, 0.2: 0.9117}
 EXAMPLE_DA = {"shift": 0.1, "flip": True}
 
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "learning_rate", "lr_schedule",
-            "alphas", "seeds", "sweep_seeds", "runtime", "notebook", "profile"}
+            "alphas", "seeds", "sweep_seeds", "runtime"}
 
 
 def validate(P: dict) -> None:
-    unknown = set(P) - TOP_KEYS
-    if unknown:
-        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
+    check_known(P, TOP_KEYS)
     model = require(P, "model", dict)
     if model.get("name") != "resnet_v1" or (model.get("depth", 20) - 2) % 6:
         raise ParamError(f"parameter 'model' = {model!r} should be resnet_v1 with depth 6n+2")
-    for key in ("epochs", "batch_size"):
-        if require(P, key, int) < 1:
-            raise ParamError(f"parameter {key!r} must be >= 1")
-    if not require(P, "learning_rate", float) > 0:
-        raise ParamError("parameter 'learning_rate' must be > 0")
+    check_positive(P, "epochs", "batch_size")
+    check_positive(P, "learning_rate", kind=float)
     sched = require(P, "lr_schedule", dict)
     if len(sched.get("milestones", [])) != len(sched.get("multipliers", [])):
         raise ParamError("parameter 'lr_schedule' needs as many multipliers as milestones")
     alphas = require(P, "alphas", list)
     if not alphas or any(not isinstance(a, (int, float)) or a < 0 for a in alphas):
         raise ParamError(f"parameter 'alphas' = {alphas!r}: non-negative numbers (0 = no mixup)")
-    for key in ("seeds", "sweep_seeds"):
-        seeds = P.get(key) if key == "sweep_seeds" else require(P, key, list)
-        if seeds is not None and (not seeds or not all(isinstance(s, int) for s in seeds)):
-            raise ParamError(f"parameter {key!r} = {seeds!r} should be a non-empty list of ints")
+    check_seeds(require(P, "seeds", list))
+    if P.get("sweep_seeds") is not None:
+        check_seeds(P["sweep_seeds"], "sweep_seeds")
 
 
 def alpha_spec(P: dict, alpha: float, seed: int) -> dict:

@@ -9,9 +9,8 @@ Accuracy is always the 10-class accuracy.
 
 from __future__ import annotations
 
-from .. import models
 from ..losses import LOSSES
-from ..params import ParamError, require
+from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
 
 NOTEBOOK = "natural_artificial_loss"
 
@@ -32,23 +31,14 @@ CLAIMS = {
 }
 LOSS_NAMES = set(LOSSES) | {"categorical_crossentropy"}
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "seeds", "extra_seeds", "patterns",
-            "runtime", "notebook", "profile"}
+            "runtime"}
 
 
 def validate(P: dict) -> None:
-    unknown = set(P) - TOP_KEYS
-    if unknown:
-        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
-    model = require(P, "model", dict)
-    if model.get("name") not in models.names():
-        raise ParamError(f"parameter 'model.name' = {model.get('name')!r} is not a known "
-                         f"model {models.names()}")
-    for key in ("epochs", "batch_size"):
-        if require(P, key, int) < 1:
-            raise ParamError(f"parameter {key!r} must be >= 1")
-    seeds = require(P, "seeds", list)
-    if not seeds or not all(isinstance(s, int) for s in seeds):
-        raise ParamError(f"parameter 'seeds' = {seeds!r} should be a non-empty list of ints")
+    check_known(P, TOP_KEYS)
+    check_model(P)
+    check_positive(P, "epochs", "batch_size")
+    check_seeds(require(P, "seeds", list))
     patterns = require(P, "patterns", dict)
     for name, pat in patterns.items():
         if name not in PATTERNS:
@@ -63,8 +53,7 @@ def validate(P: dict) -> None:
     for name, extra in (P.get("extra_seeds") or {}).items():
         if name not in patterns:
             raise ParamError(f"parameter 'extra_seeds' names pattern {name!r}, not in 'patterns'")
-        if not all(isinstance(s, int) for s in extra):
-            raise ParamError(f"parameter 'extra_seeds.{name}' should be a list of ints")
+        check_seeds(extra, f"extra_seeds.{name}")
 
 
 def pattern_spec(P: dict, pattern: str, seed: int) -> dict:

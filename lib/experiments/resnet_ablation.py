@@ -9,7 +9,7 @@ Step k keeps everything of step k-1: 0 base, 1 +DA, 2 +BN, 3 +residual,
 from __future__ import annotations
 
 from ..models import RESNET_ABLATION_STEPS
-from ..params import ParamError, require
+from ..params import ParamError, check_known, check_positive, check_seeds, require
 
 NOTEBOOK = "resnet_ablation"
 
@@ -22,23 +22,14 @@ ARTICLE_EPOCH_SECONDS = {"Flatten": 52.0, "GAP": 51.0}
 ARTICLE_DA = {"rotation": 20.0, "shift": 0.2, "flip": True}
 
 TOP_KEYS = {"width", "bn_momentum", "dataset", "epochs", "batch_size", "learning_rate", "mixup_alpha",
-            "seeds", "steps", "timing", "runtime", "notebook", "profile"}
+            "seeds", "steps", "timing", "runtime"}
 
 
 def validate(P: dict) -> None:
-    unknown = set(P) - TOP_KEYS
-    if unknown:
-        raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(TOP_KEYS)}")
-    for key in ("width", "epochs", "batch_size"):
-        if require(P, key, int) < 1:
-            raise ParamError(f"parameter {key!r} must be >= 1")
-    if not require(P, "learning_rate", float) > 0:
-        raise ParamError("parameter 'learning_rate' must be > 0")
-    if not require(P, "mixup_alpha", float) > 0:
-        raise ParamError("parameter 'mixup_alpha' must be > 0")
-    seeds = require(P, "seeds", list)
-    if not seeds or not all(isinstance(s, int) for s in seeds):
-        raise ParamError(f"parameter 'seeds' = {seeds!r} should be a non-empty list of ints")
+    check_known(P, TOP_KEYS)
+    check_positive(P, "width", "epochs", "batch_size")
+    check_positive(P, "learning_rate", "mixup_alpha", kind=float)
+    check_seeds(require(P, "seeds", list))
     steps = require(P, "steps", list)
     bad = [s for s in steps if s not in range(len(RESNET_ABLATION_STEPS))]
     if not steps or bad:
