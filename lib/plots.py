@@ -139,7 +139,7 @@ def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fp
     lo = min(hist["accuracy"].min(), hist["test_accuracy"].min())
     axes[0, 0].set_ylim(max(0.0, lo - 0.02), min(1.0, hist[["accuracy", "test_accuracy"]].max().max() + 0.02))
     axes[0, 0].set_ylabel("accuracy (train dotted, test solid)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))   # room for the epoch counter
 
     def draw(frame):
         for run, tr, te in lines:
