@@ -33,7 +33,7 @@ from . import models
 from . import augment
 from .augment import one_hot
 from .losses import LOSSES   # importing registers them, so checkpoints using them reload
-from .pipeline import MixingBatches, input_normalization, normalize, training_pixel_mean
+from .pipeline import MixingBatches, normalize
 from .runfiles import read_history, write_history, write_json
 
 class NonFiniteLossError(RuntimeError):
@@ -126,16 +126,14 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
 
     xtr, ytr, xte, yte = data if data is not None else load_data(spec["dataset"])
     mixing = spec["mixing"]
-    norm = input_normalization(mixing["name"], spec.get("input"))
-    pixel_mean = training_pixel_mean(xtr) if norm == "pixel_mean" else None
-    x_test, y_test = normalize(xte, norm, pixel_mean), one_hot(yte)
     batches = MixingBatches(
         xtr, ytr, batch_size=spec["batch_size"], step_size=mixing.get("step_size"),
         mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
         max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
-        normalization=spec.get("input"),
-        seed=spec["seed"],
+        normalization=spec.get("input"), seed=spec["seed"],
         workers=workers, use_multiprocessing=False, max_queue_size=8)
+    # the test set gets the training pipeline's normalization (incl. its pixel mean)
+    x_test, y_test = normalize(xte, batches.norm, batches.pixel_mean), one_hot(yte)
     images_per_epoch = len(batches) * spec["batch_size"]
 
     state_path = ckpt_dir / "state.json"
