@@ -188,7 +188,8 @@ def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels:
                     metric: str = "final_test_accuracy", title: str = ""):
     """Bars of our mean ± std over seeds (each seed a dot) with the article's
     single value marked beside each bar."""
-    fig, ax = plt.subplots(figsize=(1.2 + 1.0 * len(summary), 3.8))
+    # the legend sits outside the axes, so few bars still need a wide figure
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.0 * len(summary)), 3.8))
     x = np.arange(len(summary))
     ax.bar(x, summary[f"{metric}_mean"], width=0.6, yerr=summary[f"{metric}_std"].fillna(0),
            capsize=4, color="C0", alpha=0.7, label="ours: mean ± std over seeds")
