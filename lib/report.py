@@ -51,12 +51,6 @@ def difference(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_acc
     return out
 
 
-def format_pm(mean: float, std: float, digits: int = 4) -> str:
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
     def cell(v):
         if isinstance(v, (float, np.floating)):
