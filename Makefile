@@ -3,7 +3,7 @@
 PROFILE ?= quick
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-NOTEBOOKS := bc_learning resnet_ablation natural_artificial_loss mixup_baseline
+NOTEBOOKS := bc_learning resnet_ablation natural_artificial_loss mixup_baseline training_tricks
 RESULTS := $(or $(ABLATION_RESULTS_DIR),results)
 
 # The offline CIFAR-10 copy kept beside the project, when there is one.
@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup test unit $(NOTEBOOKS) index list clean
+.PHONY: all setup test unit unit-jax bench $(NOTEBOOKS) index list clean
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -37,11 +37,18 @@ $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFI
 index: setup
 	$(PY) -m lib.report $(PROFILE)
 
-test: setup                        ## unit tests + nbval of every notebook at smoke scale
+test: setup                        ## unit tests + nbval (smoke) on TensorFlow, then the unit tests on JAX
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory unit-jax
 
-unit: setup                        ## unit tests only
+unit: setup                        ## unit tests only (default backend: TensorFlow)
 	$(PY) -m pytest tests
+
+unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU)
+	KERAS_BACKEND=jax $(PY) -m pytest tests
+
+bench: setup                       ## throughput of pipeline, training step and the article's way -> results/bench
+	$(PY) -m lib.throughput
 
 list: setup                        ## cached runs
 	$(PY) -m lib.runs list

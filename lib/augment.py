@@ -120,9 +120,14 @@ def mixup(x1, y1, x2, y2, rng: np.random.Generator, alpha: float = 0.2):
 
 
 def keras_augmentation(rotation: float = 0.0, shift: float = 0.0, flip: bool = False,
-                       fill_mode: str = "nearest"):
+                       fill_mode: str = "nearest", erasing: dict | None = None):
     """ImageDataGenerator-style geometric DA as Keras layers (active only in
     training): rotation in degrees, shift as a fraction of the size, h-flip.
+    ``erasing`` adds ``keras.layers.RandomErasing`` last: ``probability`` is
+    the fixed chance that an image gets a box erased (passed as the range
+    ``(p, p)``: a single float would make Keras draw the probability itself
+    from U(0, p)); ``scale``, ``fill_value`` and ``value_range`` go to the
+    layer unchanged (``value_range`` must match the model's input range).
     Prepended to the model, it runs after host-side mixing, on the device."""
     import keras
     from keras import layers
@@ -134,4 +139,20 @@ def keras_augmentation(rotation: float = 0.0, shift: float = 0.0, flip: bool = F
         stack.append(layers.RandomTranslation(shift, shift, fill_mode=fill_mode))
     if flip:
         stack.append(layers.RandomFlip("horizontal"))
+    if erasing:
+        opts = dict(erasing)
+        p = float(opts.pop("probability"))
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"erasing probability {p} must be in [0, 1]")
+        unknown = set(opts) - {"scale", "fill_value", "value_range"}
+        if unknown:
+            raise ValueError(f"unknown erasing options {sorted(unknown)}")
+        opts = {k: tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
+        stack.append(layers.RandomErasing(factor=(p, p), **opts))
+    if keras.backend.backend() == "jax":
+        # Keras marks rotation/translation as not XLA-compilable because of
+        # TensorFlow's projective-transform op; their JAX versions are plain
+        # jnp code that traces fine, and without jit a GPU would run op by op.
+        for layer in stack:
+            layer.supports_jit = True
     return keras.Sequential(stack, name="augment")

@@ -198,9 +198,27 @@ def stratified_subset(x, y, n: int | None, seed: int = 0):
     if n < NUM_CLASSES:
         raise ValueError(f"subset size {n} is smaller than the number of classes")
     rng = np.random.default_rng(seed)
+    idx = rng.permutation(_stratified_indices(y, n, rng))
+    return x[idx], y[idx]
+
+
+def _stratified_indices(y, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random indices of ``y``, spread evenly over the classes."""
     per_class = np.full(NUM_CLASSES, n // NUM_CLASSES)
     per_class[: n % NUM_CLASSES] += 1
-    idx = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k]
-                          for c, k in enumerate(per_class)])
-    idx = rng.permutation(idx)
-    return x[idx], y[idx]
+    return np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k]
+                           for c, k in enumerate(per_class)])
+
+
+def split_validation(x, y, n: int, seed: int = 0):
+    """Hold out a stratified validation set of ``n`` training examples.
+
+    Returns ``(x_rest, y_rest, x_val, y_val)``; the two parts are disjoint.
+    Schedules that react to a metric (ReduceLROnPlateau) watch this set, so
+    that no training decision ever looks at the test set.
+    """
+    if n < NUM_CLASSES or n >= len(x):
+        raise ValueError(f"validation size {n} must be at least {NUM_CLASSES} and below {len(x)}")
+    val = _stratified_indices(y, n, np.random.default_rng(seed))
+    rest = np.setdiff1d(np.arange(len(x)), val)
+    return x[rest], y[rest], x[val], y[val]

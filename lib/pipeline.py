@@ -59,7 +59,7 @@ class MixingBatches(keras.utils.PyDataset):
     def __init__(self, x, y, *, batch_size: int, step_size: int | None = None,
                  mixing: str = "none", standard_da: bool = False, max_shift: int = 4,
                  alpha: float = 0.2, normalization: str | None = None, seed: int = 0,
-                 epoch: int = 0, **kwargs):
+                 epoch: int = 0, target_smoothing: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         step_size = step_size or batch_size
         if mixing not in MIXINGS:
@@ -74,7 +74,10 @@ class MixingBatches(keras.utils.PyDataset):
         self.batch_size, self.step_size = batch_size, step_size
         self.repeats = batch_size // step_size
         self.mixing, self.standard_da, self.max_shift = mixing, standard_da, max_shift
+        if not 0.0 <= target_smoothing < 1.0:
+            raise ValueError(f"target_smoothing {target_smoothing} must be in [0, 1)")
         self.alpha, self.seed, self.epoch = alpha, seed, epoch
+        self.target_smoothing = target_smoothing
         self.norm = input_normalization(mixing, normalization)
         self.pixel_mean = training_pixel_mean(x) if self.norm == "pixel_mean" else None
         self.set_epoch(epoch)
@@ -97,7 +100,16 @@ class MixingBatches(keras.utils.PyDataset):
 
     def batch(self, index):
         """``(images, soft_labels, info)``; ``info`` holds the raw group and the
-        mixing draw for plotting."""
+        mixing draw for plotting. With ``target_smoothing`` a, the targets are
+        smoothed as Keras's ``label_smoothing`` does it, y (1 - a) + a / K, but
+        here in the data, so that any loss (KL divergence too) sees them."""
+        images, targets, info = self._mixed_batch(index)
+        if self.target_smoothing:
+            a = self.target_smoothing
+            targets = targets * (1.0 - a) + a / targets.shape[-1]
+        return images, targets, info
+
+    def _mixed_batch(self, index):
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
         idx = self._order[index * self.step_size:(index + 1) * self.step_size]
         images, labels = self.x[idx], self.y[idx]

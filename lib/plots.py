@@ -208,3 +208,69 @@ def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels:
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def gains(changes: pd.DataFrame, title: str = ""):
+    """Horizontal bars of each change's mean gain with its 95% interval, one
+    row per ``changes`` row (``lib.report.changes`` output), verdict beside."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(changes) + 1.2))
+    y = np.arange(len(changes))[::-1]
+    ours = changes["ours"].to_numpy() * 100
+    lo = (changes["ours"] - changes["ci95_low"]).fillna(0).to_numpy() * 100
+    hi = (changes["ci95_high"] - changes["ours"]).fillna(0).to_numpy() * 100
+    colors = ["C2" if v == "helps" else "C3" if v == "hurts" else "0.6" for v in changes["verdict"]]
+    ax.barh(y, ours, color=colors, alpha=0.8, xerr=[lo, hi], capsize=3)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(y, [f"{c} ({s})" for c, s in zip(changes["change"], changes["seeds"])], fontsize=8)
+    for yi, v in zip(y, changes["verdict"]):
+        ax.annotate(v, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=7)
+    ax.set_xlabel("change in final test accuracy (points), 95% Welch interval")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None):
+    """Learning rate per epoch (log scale) of the ``keys`` groups, every seed
+    drawn (a plateau schedule can differ between seeds)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for i, key in enumerate(keys):
+        h = hist[hist[by] == key]
+        for j, (_, run) in enumerate(h.groupby("seed")):
+            ax.plot(run["epoch"], run["lr"], "o-", ms=3, color=f"C{i}", alpha=0.7,
+                    label=(labels or {}).get(key, key) if j == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate at the epoch's start")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_cost(arch: pd.DataFrame, metric: str = "final_test_accuracy", title: str = ""):
+    """Two panels, accuracy (mean ± std over seeds) against batch-1 latency
+    (median, 10th–90th percentile bar) and against parameter count. ``arch``
+    has one row per model: model, params, latency_ms_*, ``metric``_mean/_std."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    yerr = arch[f"{metric}_std"].fillna(0)
+    xerr = [arch["latency_ms_median"] - arch["latency_ms_p10"],
+            arch["latency_ms_p90"] - arch["latency_ms_median"]]
+    for ax, x, err, label in ((axes[0], arch["latency_ms_median"], xerr,
+                               "batch-1 inference latency (ms): median, 10–90th pct"),
+                              (axes[1], arch["params"], None, "parameters")):
+        for i, row in enumerate(arch.itertuples()):
+            ax.errorbar(x.iloc[i], getattr(row, f"{metric}_mean"), yerr=yerr.iloc[i],
+                        xerr=None if err is None else [[err[0].iloc[i]], [err[1].iloc[i]]],
+                        fmt="o", capsize=4, color=f"C{i}", label=f"{row.model} (n={row.n_seeds})")
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel(f"{metric.replace('_', ' ')} (mean ± std)")
+    axes[1].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

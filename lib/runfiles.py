@@ -10,6 +10,8 @@ from pathlib import Path
 
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy",
                   "lr", "train_seconds", "epoch_seconds")
+#: written only by runs with a validation set
+OPTIONAL_FIELDS = ("val_loss", "val_accuracy")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -31,7 +33,8 @@ def read_history(path: Path) -> list[dict]:
 
 
 def write_history(path: Path, rows: list[dict]) -> None:
-    lines = [",".join(HISTORY_FIELDS)]
+    fields = HISTORY_FIELDS + tuple(k for k in OPTIONAL_FIELDS if rows and k in rows[0])
+    lines = [",".join(fields)]
     lines += [",".join(repr(r[k]) if isinstance(r[k], float) else str(r[k])
-                       for k in HISTORY_FIELDS) for r in rows]
+                       for k in fields) for r in rows]
     write_atomic(path, "\n".join(lines) + "\n")

@@ -45,7 +45,8 @@ def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
     """Learning rate for a 0-based ``epoch``. ``step`` multiplies by ``factor``
     once per milestone reached (the BC article's "x0.2 at 100/150/200"), or,
     with ``multipliers``, uses the i-th multiplier of the base rate once the
-    i-th milestone is reached (the Keras ResNet example's schedule)."""
+    i-th milestone is reached (the Keras ResNet example's schedule). The
+    ``cosine`` and ``plateau`` schedules live in the optimizer (see ``fit``)."""
     name = schedule.get("name", "constant")
     if name == "constant":
         return base_lr
@@ -54,16 +55,47 @@ def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
         if "multipliers" in schedule:
             return base_lr * (schedule["multipliers"][passed - 1] if passed else 1.0)
         return base_lr * schedule["factor"] ** passed
-    raise ValueError(f"unknown lr_schedule {name!r}")
+    raise ValueError(f"unknown lr_schedule {name!r}; known: {LR_SCHEDULES}")
 
 
-def make_optimizer(cfg: dict) -> keras.optimizers.Optimizer:
+LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+#: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
+PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
+
+
+def cosine_schedule(schedule: dict, base_lr: float, total_steps: int):
+    """Keras's CosineDecay from ``base_lr`` down to ``alpha * base_lr`` over
+    ``total_steps`` optimizer steps (the whole run), without restarts."""
+    return keras.optimizers.schedules.CosineDecay(
+        base_lr, decay_steps=total_steps, alpha=schedule.get("alpha", 0.0))
+
+
+def make_plateau(schedule: dict, model, state: dict | None = None):
+    """Keras's ReduceLROnPlateau, driven by hand once per epoch (our one-fit-
+    per-epoch loop would reset it at every ``on_train_begin``). Its counters
+    are restored from ``state`` so that a resumed run reduces the rate at the
+    same epochs as an uninterrupted one."""
+    cb = keras.callbacks.ReduceLROnPlateau(
+        **{k: schedule[k] for k in PLATEAU_KEYS if k in schedule})
+    cb.set_model(model)
+    for k, v in (state or {}).items():
+        setattr(cb, k, v)
+    return cb
+
+
+def plateau_state(cb) -> dict:
+    return {"best": None if cb.best is None else float(cb.best),
+            "wait": int(cb.wait), "cooldown_counter": int(cb.cooldown_counter)}
+
+
+def make_optimizer(cfg: dict, learning_rate=None) -> keras.optimizers.Optimizer:
+    """``learning_rate`` (a float or a Keras schedule) overrides ``cfg``'s."""
     name = cfg["name"]
+    lr = cfg["learning_rate"] if learning_rate is None else learning_rate
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate=cfg["learning_rate"],
-                                     amsgrad=cfg.get("amsgrad", False))
+        return keras.optimizers.Adam(learning_rate=lr, amsgrad=cfg.get("amsgrad", False))
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=cfg["learning_rate"],
+        return keras.optimizers.SGD(learning_rate=lr,
                                     momentum=cfg.get("momentum", 0.0),
                                     nesterov=cfg.get("nesterov", False))
     raise ValueError(f"unknown optimizer {name!r}")
@@ -84,18 +116,33 @@ def make_loss(cfg: dict) -> keras.losses.Loss:
 _DATA_MEMO: dict = {}
 
 
-def load_data(ds: dict):
-    """Train/test arrays for a spec's ``dataset`` entry (memoized per process)."""
+def _load_split(ds: dict) -> dict:
     key = json.dumps(ds, sort_keys=True)
     if key not in _DATA_MEMO:
         if ds.get("name", "cifar10") != "cifar10":
             raise ValueError(f"unknown dataset {ds['name']!r}")
         xtr, ytr, xte, yte = data_lib.load_cifar10()
         seed = ds.get("subset_seed", 0)
-        xtr, ytr = data_lib.stratified_subset(xtr, ytr, ds.get("train_subset"), seed)
-        xte, yte = data_lib.stratified_subset(xte, yte, ds.get("test_subset"), seed + 1)
-        _DATA_MEMO[key] = (xtr, ytr, xte, yte)
+        split = {}
+        if ds.get("val_subset"):   # held out first, so the training subset never overlaps it
+            xtr, ytr, xv, yv = data_lib.split_validation(xtr, ytr, ds["val_subset"], seed + 2)
+            split["val"] = (xv, yv)
+        split["train"] = data_lib.stratified_subset(xtr, ytr, ds.get("train_subset"), seed)
+        split["test"] = data_lib.stratified_subset(xte, yte, ds.get("test_subset"), seed + 1)
+        _DATA_MEMO[key] = split
     return _DATA_MEMO[key]
+
+
+def load_data(ds: dict):
+    """Train/test arrays for a spec's ``dataset`` entry (memoized per process).
+    With ``val_subset``, the validation images are excluded from training."""
+    split = _load_split(ds)
+    return (*split["train"], *split["test"])
+
+
+def load_validation(ds: dict):
+    """``(x_val, y_val)`` held out of the training set, or None without ``val_subset``."""
+    return _load_split(ds).get("val")
 
 
 def environment() -> dict:
@@ -116,7 +163,8 @@ def environment() -> dict:
 def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool | str = True,
         workers: int = 2, log=print, after_epoch=None) -> dict:
     """Train ``spec`` in ``run_dir`` (resuming if a checkpoint is there) and
-    return its metrics. ``data`` overrides the spec's dataset (tests);
+    return its metrics. ``data`` overrides the spec's dataset (tests): train
+    and test arrays, optionally followed by validation arrays;
     ``after_epoch(epoch)`` is called after each epoch is committed."""
     run_dir = Path(run_dir)
     ckpt_dir = run_dir / "checkpoint"
@@ -124,16 +172,28 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     write_json(run_dir / "spec.json", spec)
     tag = run_dir.name
 
-    xtr, ytr, xte, yte = data if data is not None else load_data(spec["dataset"])
+    if data is not None:
+        xtr, ytr, xte, yte = data[:4]
+        val = data[4:6] or None
+    else:
+        xtr, ytr, xte, yte = load_data(spec["dataset"])
+        val = load_validation(spec["dataset"])
+    schedule = spec.get("lr_schedule", {})
+    if schedule.get("name") == "plateau" and schedule.get("monitor", "val_loss").startswith("val_") \
+            and val is None:
+        raise ValueError(f"[{tag}] a plateau schedule on {schedule.get('monitor', 'val_loss')!r} "
+                         "needs a validation set: set dataset.val_subset")
     mixing = spec["mixing"]
     batches = MixingBatches(
         xtr, ytr, batch_size=spec["batch_size"], step_size=mixing.get("step_size"),
         mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
         max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
         normalization=spec.get("input"), seed=spec["seed"],
-        workers=workers, use_multiprocessing=False, max_queue_size=8)
+        target_smoothing=spec.get("target_smoothing", 0.0), workers=workers, use_multiprocessing=False, max_queue_size=8)
     # the test set gets the training pipeline's normalization (incl. its pixel mean)
     x_test, y_test = normalize(xte, batches.norm, batches.pixel_mean), one_hot(yte)
+    if val is not None:
+        x_val, y_val = normalize(val[0], batches.norm, batches.pixel_mean), one_hot(val[1])
     images_per_epoch = len(batches) * spec["batch_size"]
 
     state_path = ckpt_dir / "state.json"
@@ -151,7 +211,11 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
             inputs = keras.Input(model.input_shape[1:])
             model = keras.Model(inputs, model(augment.keras_augmentation(
                 **spec["augment"]["keras_da"])(inputs)), name=model.name)
-        model.compile(optimizer=make_optimizer(spec["optimizer"]),
+        lr = None
+        if schedule.get("name") == "cosine":   # per step, inside the optimizer (and its checkpoint)
+            lr = cosine_schedule(schedule, spec["optimizer"]["learning_rate"],
+                                 spec["epochs"] * len(batches))
+        model.compile(optimizer=make_optimizer(spec["optimizer"], lr),
                       loss=make_loss(spec["loss"]),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
                       jit_compile=jit_compile)
@@ -160,10 +224,15 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     model.jit_compile = jit_compile   # a runtime choice (speed), not part of the spec
 
     base_lr = spec["optimizer"]["learning_rate"]
+    plateau = (make_plateau(schedule, model, state.get("plateau"))
+               if schedule.get("name") == "plateau" else None)
     for epoch in range(start, spec["epochs"]):
         t0 = time.perf_counter()
-        lr = lr_at(spec.get("lr_schedule", {}), base_lr, epoch)
-        model.optimizer.learning_rate.assign(lr)
+        if schedule.get("name") in ("cosine", "plateau"):   # the optimizer owns the rate
+            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        else:
+            lr = lr_at(schedule, base_lr, epoch)
+            model.optimizer.learning_rate.assign(lr)
         batches.set_epoch(epoch)
         h = model.fit(batches, epochs=1, verbose=0,
                       callbacks=[keras.callbacks.TerminateOnNaN()]).history
@@ -175,14 +244,20 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
                 f"(last good checkpoint: epoch {state['epochs_done']}). Lower the learning "
                 "rate or check the inputs.")
         ev = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
+        row = {"epoch": epoch + 1, "loss": float(loss), "accuracy": float(h["accuracy"][-1]),
+               "test_loss": float(ev["loss"]), "test_accuracy": float(ev["accuracy"])}
+        if val is not None:
+            ev = model.evaluate(x_val, y_val, batch_size=1000, verbose=0, return_dict=True)
+            row.update(val_loss=float(ev["loss"]), val_accuracy=float(ev["accuracy"]))
+        if plateau is not None:   # may lower the rate for the next epoch
+            plateau.on_epoch_end(epoch, dict(row))
         t_epoch = time.perf_counter() - t0
-        history.append({"epoch": epoch + 1, "loss": float(loss),
-                        "accuracy": float(h["accuracy"][-1]),
-                        "test_loss": float(ev["loss"]), "test_accuracy": float(ev["accuracy"]),
-                        "lr": float(lr), "train_seconds": t_train, "epoch_seconds": t_epoch})
+        history.append({**row, "lr": float(lr), "train_seconds": t_train, "epoch_seconds": t_epoch})
         state = {"epochs_done": epoch + 1, "file": f"epoch-{epoch + 1}.keras",
                  "train_seconds": state["train_seconds"] + t_train,
                  "wall_seconds": state["wall_seconds"] + t_epoch}
+        if plateau is not None:
+            state["plateau"] = plateau_state(plateau)
         _commit_epoch(run_dir, model, history, state)
         log(f"[{tag}] epoch {epoch + 1}/{spec['epochs']}  loss {loss:.4f}  "
             f"acc {history[-1]['accuracy']:.4f}  test_acc {ev['accuracy']:.4f}  lr {lr:.2e}  "

@@ -7,7 +7,8 @@ what the notebook groups by, ``spec`` is everything that changes the result.
 
 from importlib import import_module
 
-_NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss", "mixup_baseline")
+_NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss", "mixup_baseline",
+              "training_tricks")
 
 
 def names() -> list[str]:

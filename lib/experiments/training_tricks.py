@@ -1,0 +1,140 @@
+"""Training tricks from the Oxford-IIIT Pet series' closing article
+(../shared/seeds/training_tricks_article.txt), studied on CIFAR-10 from scratch.
+
+One baseline recipe (a model, Adam, cross-entropy, constant rate, flip +
+shift DA) and one change per trick: label smoothing, KL divergence on the
+same soft targets, RandomErasing, ReduceLROnPlateau and cosine decay. The
+architecture-cost study trains other models with the baseline recipe.
+"""
+
+from __future__ import annotations
+
+from ..params import (ParamError, check_known, check_model, check_positive, check_seeds,
+                      require)
+
+NOTEBOOK = "training_tricks"
+
+#: The article's Oxford-IIIT Pet numbers (fine-tuned, single runs): test accuracy and
+#: batch-1 inference latency on Google Colaboratory.
+ARTICLE_ARCHITECTURES = {
+    "ResNet-34": {"val_accuracy": 0.916, "test_accuracy": 0.921, "latency_ms": 216.0},
+    "ResNeXt-50-32x4d": {"val_accuracy": 0.938, "test_accuracy": 0.935, "latency_ms": 412.0},
+}
+#: The label-smoothing weight the article settled on (untuned, by its own account).
+ARTICLE_LABEL_SMOOTHING = 0.2
+
+#: Trick name -> (what it changes, the article's recommendation it tests).
+TRICKS = {
+    "baseline": "cross-entropy on one-hot targets, constant rate",
+    "label_smoothing_0.1": "Keras CategoricalCrossentropy(label_smoothing=0.1)",
+    "label_smoothing_0.2": "Keras CategoricalCrossentropy(label_smoothing=0.2)",
+    "kl_divergence": "KLDivergence on the same 0.2-smoothed targets (smoothed in the data)",
+    "random_erasing": "keras.layers.RandomErasing in front of the model",
+    "reduce_on_plateau": "ReduceLROnPlateau on the validation loss",
+    "cosine": "CosineDecay over the whole run",
+}
+
+TOP_KEYS = {"model", "dataset", "optimizer", "epochs", "batch_size", "max_shift",
+            "label_smoothing", "kl_smoothing", "erasing", "plateau", "cosine", "seeds",
+            "architectures", "arch_seeds", "latency", "runtime"}
+
+
+def validate(P: dict) -> None:
+    check_known(P, TOP_KEYS)
+    check_model(P)
+    require(P, "dataset", dict)
+    opt = require(P, "optimizer", dict)
+    if not isinstance(opt.get("learning_rate"), float) or opt["learning_rate"] <= 0:
+        raise ParamError(f"parameter 'optimizer.learning_rate' = {opt.get('learning_rate')!r} "
+                         "must be a positive float")
+    check_positive(P, "epochs", "batch_size")
+    for key in ("label_smoothing",):
+        values = require(P, key, list)
+        if not values or any(not isinstance(a, float) or not 0 < a < 1 for a in values):
+            raise ParamError(f"parameter {key!r} = {values!r}: floats in (0, 1)")
+    kl = require(P, "kl_smoothing", float)
+    if not 0 <= kl < 1:
+        raise ParamError(f"parameter 'kl_smoothing' = {kl!r} must be in [0, 1)")
+    erasing = require(P, "erasing", dict)
+    if not isinstance(erasing.get("probability"), float) or not 0 < erasing["probability"] <= 1:
+        raise ParamError(f"parameter 'erasing.probability' = {erasing.get('probability')!r} "
+                         "must be a float in (0, 1]")
+    plateau = require(P, "plateau", dict)
+    unknown = set(plateau) - {"monitor", "factor", "patience", "min_lr", "min_delta", "cooldown"}
+    if unknown:
+        raise ParamError(f"unknown 'plateau' option(s) {sorted(unknown)}")
+    if plateau.get("monitor", "val_loss").startswith("val_") and \
+            not P["dataset"].get("val_subset"):
+        raise ParamError("'plateau' watches a validation metric: set dataset.val_subset")
+    require(P, "cosine", dict)
+    check_seeds(require(P, "seeds", list))
+    archs = P.get("architectures") or {}
+    for name, cfg in archs.items():
+        check_model({"model": cfg})
+        if name == "baseline":
+            raise ParamError("'architectures' must not redefine 'baseline' (it is the baseline model)")
+    if archs:
+        check_seeds(require(P, "arch_seeds", list), "arch_seeds")
+
+
+def base_spec(P: dict, seed: int, model: dict | None = None) -> dict:
+    """The baseline recipe; each trick edits one part of a copy."""
+    return {
+        "notebook": NOTEBOOK,
+        "dataset": {"name": "cifar10", **P["dataset"]},
+        "model": model or P["model"],
+        "input": "unit",
+        "loss": {"name": "categorical_crossentropy"},
+        "optimizer": P["optimizer"],
+        "lr_schedule": {"name": "constant"},
+        "mixing": {"name": "none"},
+        "augment": {"standard_da": True, "max_shift": P.get("max_shift", 4)},
+        "batch_size": P["batch_size"],
+        "epochs": P["epochs"],
+        "seed": seed,
+    }
+
+
+def trick_specs(P: dict, seed: int) -> dict[str, dict]:
+    """Trick name -> spec, for one seed."""
+    out = {"baseline": base_spec(P, seed)}
+    for a in P["label_smoothing"]:
+        s = base_spec(P, seed)
+        s["loss"] = {"name": "categorical_crossentropy", "label_smoothing": a}
+        out[f"label_smoothing_{a:g}"] = s
+    s = base_spec(P, seed)
+    s["loss"] = {"name": "kl_divergence"}
+    if P["kl_smoothing"]:
+        s["target_smoothing"] = P["kl_smoothing"]
+    out["kl_divergence"] = s
+    s = base_spec(P, seed)
+    # inputs are in [0, 1]; the layer's default fill is noise clipped to that range
+    s["augment"]["keras_da"] = {"erasing": {"value_range": [0.0, 1.0], **P["erasing"]}}
+    out["random_erasing"] = s
+    s = base_spec(P, seed)
+    s["lr_schedule"] = {"name": "plateau", **P["plateau"]}
+    out["reduce_on_plateau"] = s
+    s = base_spec(P, seed)
+    s["lr_schedule"] = {"name": "cosine", **P["cosine"]}
+    out["cosine"] = s
+    return out
+
+
+def runs(P: dict) -> list[dict]:
+    """Every trick on ``seeds``; every extra architecture (baseline recipe) on
+    ``arch_seeds``. The baseline runs double as the baseline architecture."""
+    out = []
+    for seed in P["seeds"]:
+        for trick, spec in trick_specs(P, seed).items():
+            out.append({"labels": {"trick": trick, "architecture": "baseline", "seed": seed},
+                        "spec": spec})
+    for name, cfg in (P.get("architectures") or {}).items():
+        for seed in P["arch_seeds"]:
+            out.append({"labels": {"trick": "architecture", "architecture": name, "seed": seed},
+                        "spec": base_spec(P, seed, model=cfg)})
+    return out
+
+
+def architecture_models(P: dict) -> dict[str, dict]:
+    """Architecture name -> model config, the baseline model first."""
+    return {"baseline": P["model"], **(P.get("architectures") or {})}
