@@ -32,6 +32,12 @@ def build(name: str, **options) -> keras.Model:
         raise ValueError(f"bad options {options} for model {name!r}: {exc}") from exc
 
 
+def _softmax_head(x, num_classes, **kwargs):
+    """The classifier: a softmax Dense kept in float32 even under a mixed
+    precision policy (probabilities near 0 and 1 need the range)."""
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", **kwargs)(x)
+
+
 def _conv_bn_relu(x, channels, bn_momentum=0.99):
     x = layers.Conv2D(channels, 3, padding="same")(x)
     x = layers.BatchNormalization(momentum=bn_momentum)(x)
@@ -59,7 +65,7 @@ def cnn10(width: int = 64, num_classes: int = 10, bn_momentum: float = 0.99) -> 
         for _ in range(3):
             x = _conv_bn_relu(x, channels, bn_momentum)
     x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = _softmax_head(x, num_classes)
     return keras.Model(inputs, outputs, name=f"cnn10_w{width}")
 
 
@@ -119,7 +125,7 @@ def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
         if dropout:
             x = layers.Dropout(0.2)(x)
     x = layers.GlobalAveragePooling2D()(x) if gap else layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = _softmax_head(x, num_classes)
     return keras.Model(inputs, outputs, name=f"resnet_ablation_step{step}")
 
 
@@ -157,7 +163,7 @@ def resnet_v1(depth: int = 20, num_classes: int = 10) -> keras.Model:
             x = layers.Activation("relu")(layers.Add()([x, y]))
         filters *= 2
     x = layers.Flatten()(layers.AveragePooling2D(pool_size=8)(x))
-    outputs = layers.Dense(num_classes, activation="softmax", kernel_initializer="he_normal")(x)
+    outputs = _softmax_head(x, num_classes, kernel_initializer="he_normal")
     return keras.Model(inputs, outputs, name=f"resnet{depth}_v1")
 
 

@@ -109,7 +109,8 @@ def _cmd_compute(args) -> int:
     overrides = {}
     if args.seeds:
         overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
-    table = ensure_all(args.notebook, args.profile, overrides)
+    options = {"mixed_precision": True} if args.mixed_precision else {}
+    table = ensure_all(args.notebook, args.profile, overrides, **options)
     print(table.to_string(index=False))
     return 0
 
@@ -143,6 +144,8 @@ def main(argv=None) -> int:
     c.add_argument("--profile", default=os.environ.get("ABLATION_PROFILE", "quick"),
                    choices=PROFILES)
     c.add_argument("--seeds", help="comma-separated seeds overriding the profile's")
+    c.add_argument("--mixed-precision", action="store_true",
+                   help="compute in bfloat16 (GPU); recorded in each run's metrics.json")
     c.set_defaults(func=_cmd_compute)
     ls = sub.add_parser("list", help="show cached runs")
     ls.add_argument("--profile", choices=PROFILES)

@@ -161,12 +161,24 @@ def environment() -> dict:
 
 # ---------------------------------------------------------------- the loop
 def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool | str = True,
-        workers: int = 2, log=print, after_epoch=None) -> dict:
+        workers: int = 2, mixed_precision: bool = False, log=print, after_epoch=None) -> dict:
     """Train ``spec`` in ``run_dir`` (resuming if a checkpoint is there) and
     return its metrics. ``data`` overrides the spec's dataset (tests): train
     and test arrays, optionally followed by validation arrays;
-    ``after_epoch(epoch)`` is called after each epoch is committed."""
-    run_dir = Path(run_dir)
+    ``after_epoch(epoch)`` is called after each epoch is committed.
+    ``mixed_precision`` computes in bfloat16 with float32 weights (for GPUs;
+    off by default, and recorded in metrics.json, because it is a runtime
+    choice that can move results by run-to-run noise)."""
+    policy = "mixed_bfloat16" if mixed_precision else "float32"
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(policy)
+    try:
+        return _fit(spec, Path(run_dir), data, jit_compile, workers, policy, log, after_epoch)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _fit(spec, run_dir, data, jit_compile, workers, policy, log, after_epoch) -> dict:
     ckpt_dir = run_dir / "checkpoint"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "spec.json", spec)
@@ -177,7 +189,7 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
         val = data[4:6] or None
     else:
         xtr, ytr, xte, yte = load_data(spec["dataset"])
-        val = load_validation(spec["dataset"])
+        val = load_validation(spec["dataset"]) if spec["dataset"].get("val_subset") else None
     schedule = spec.get("lr_schedule", {})
     if schedule.get("name") == "plateau" and schedule.get("monitor", "val_loss").startswith("val_") \
             and val is None:
@@ -274,7 +286,8 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
         "test_images": int(len(x_test)), "params": int(model.count_params()),
         "train_seconds": state["train_seconds"], "wall_seconds": state["wall_seconds"],
         "images_per_second": images_per_epoch * len(history) / max(state["train_seconds"], 1e-9),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **environment(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "dtype_policy": policy,
+        **environment(),
     }
     write_json(run_dir / "metrics.json", metrics)   # last: marks the run finished
     shutil.rmtree(ckpt_dir, ignore_errors=True)

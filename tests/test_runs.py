@@ -225,3 +225,19 @@ def test_natural_artificial_profiles():
         nat.validate(bad)
     with pytest.raises(ParamError, match="unknown pattern"):
         nat.validate(dict(P, patterns={"big": {"loss": "natural_softmax", "learning_rate": 0.1}}))
+
+
+def test_mixed_precision_is_opt_in_recorded_and_restored(tiny_spec, tiny_data):
+    import keras
+
+    spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
+            "batch_size": 8, "epochs": 2, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
+            "lr_schedule": {"name": "constant"}}
+    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None,
+                      mixed_precision=True)
+    assert run["metrics"]["dtype_policy"] == "mixed_bfloat16"
+    assert run["metrics"]["final_train_accuracy"] > 0.2       # still learns (chance 0.1)
+    assert keras.config.dtype_policy().name == "float32"     # the global policy is put back
+    plain = runs.ensure({**spec, "seed": 1}, "smoke", data=tiny_data, jit_compile=False,
+                        log=lambda s: None)
+    assert plain["metrics"]["dtype_policy"] == "float32"
