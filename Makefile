@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup test unit unit-jax bench $(NOTEBOOKS) index list clean
+.PHONY: all setup test unit unit-jax bench device-prep $(NOTEBOOKS) index list clean
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -28,6 +28,15 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed
 
 all: $(NOTEBOOKS) index            ## every notebook of PROFILE, then results/PROFILE/README.md
+
+# What the GPU machine lacks (it has JAX, no TensorFlow, no Keras, no internet): Keras's
+# wheels for its Python 3.12 and the offline CIFAR-10, both git-ignored; see README.
+DEVICE_WHEELS := keras==3.15.1 namex==0.1.0 optree==0.20.0
+device-prep:                       ## .whl/ and .data/ to carry to the GPU machine
+	python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+		--implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+		--platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl $(DEVICE_WHEELS)
+	mkdir -p .data && cp $(CIFAR10_PATH) .data/cifar10-jpeg.tar.gz
 
 $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFILE/<name>.ipynb
 	mkdir -p $(RESULTS)/$(PROFILE)
