@@ -266,11 +266,13 @@ def accuracy_vs_cost(arch: pd.DataFrame, metric: str = "final_test_accuracy", ti
             ax.errorbar(x.iloc[i], getattr(row, f"{metric}_mean"), yerr=yerr.iloc[i],
                         xerr=None if err is None else [[err[0].iloc[i]], [err[1].iloc[i]]],
                         fmt="o", capsize=4, color=f"C{i}", label=f"{row.model} (n={row.n_seeds})")
-        ax.set_xscale("log")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3, which="both")
+    axes[1].set_xscale("log")   # sizes span orders of magnitude; latencies do not
+    axes[1].set_xticks(arch["params"], [f"{p / 1e3:,.0f}k" for p in arch["params"]])
+    axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
     axes[0].set_ylabel(f"{metric.replace('_', ' ')} (mean ± std)")
-    axes[1].legend(fontsize=8, loc="lower right")
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

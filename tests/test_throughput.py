@@ -67,7 +67,9 @@ def test_measure_reports_every_item_and_ratio(tiny_data, tmp_path):
     res = throughput.measure(width=2, batch_size=16, batches=2, repeats=1, data=(x, y),
                              log=lambda s: None)
     assert set(res["images_per_second"]) == {"pipeline", "article_generator", "train_step",
-                                             "ours_end_to_end", "article_end_to_end"}
+                                             "ours_end_to_end", "article_end_to_end",
+                                             "train_step_no_xla", "ours_end_to_end_no_xla",
+                                             "pipeline_parallel"}
     assert all(v > 0 for v in res["images_per_second"].values())
     ips = res["images_per_second"]
     assert res["ratios"]["pipeline_over_train_step"] == pytest.approx(
