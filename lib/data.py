@@ -71,7 +71,7 @@ def load_cifar10(path: str | os.PathLike | None = None, *, check: bool = True):
     arrays = _MEMORY[key]
     if check:
         check_arrays(*arrays, source=str(path or "keras.datasets.cifar10"))
-    return tuple(a for a in arrays)
+    return tuple(arrays)
 
 
 def _from_keras():

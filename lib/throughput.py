@@ -139,8 +139,7 @@ def measure(width: int = 64, batch_size: int = 128, batches: int = 15, repeats: 
         "pipeline_parallel": lambda: list(pool.map(ours.__getitem__, range(in_batches))),
         "article_generator": lambda: [next(gen) for _ in range(in_batches)],
     }
-    rounds = {}
-    rounds.update({k: [] for k in input_items})
+    rounds = {k: [] for k in input_items}
     for fn in input_items.values():   # warm-up: first-touch of the arrays, thread start
         fn()
     run_phase(input_items, in_batches * batch_size)

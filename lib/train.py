@@ -41,6 +41,11 @@ class NonFiniteLossError(RuntimeError):
 
 
 # ---------------------------------------------------------------- spec -> objects
+LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+#: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
+PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
+
+
 def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
     """Learning rate for a 0-based ``epoch``. ``step`` multiplies by ``factor``
     once per milestone reached (the BC article's "x0.2 at 100/150/200"), or,
@@ -57,10 +62,6 @@ def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
         return base_lr * schedule["factor"] ** passed
     raise ValueError(f"unknown lr_schedule {name!r}; known: {LR_SCHEDULES}")
 
-
-LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
-#: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
-PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
 
 
 def cosine_schedule(schedule: dict, base_lr: float, total_steps: int):
@@ -141,8 +142,9 @@ def load_data(ds: dict):
 
 
 def load_validation(ds: dict):
-    """``(x_val, y_val)`` held out of the training set, or None without ``val_subset``."""
-    return _load_split(ds).get("val")
+    """``(x_val, y_val)`` held out of the training set, or None without ``val_subset``
+    (then nothing is loaded)."""
+    return _load_split(ds)["val"] if ds.get("val_subset") else None
 
 
 def environment() -> dict:
@@ -189,7 +191,7 @@ def _fit(spec, run_dir, data, jit_compile, workers, policy, log, after_epoch) ->
         val = data[4:6] or None
     else:
         xtr, ytr, xte, yte = load_data(spec["dataset"])
-        val = load_validation(spec["dataset"]) if spec["dataset"].get("val_subset") else None
+        val = load_validation(spec["dataset"])
     schedule = spec.get("lr_schedule", {})
     if schedule.get("name") == "plateau" and schedule.get("monitor", "val_loss").startswith("val_") \
             and val is None:
@@ -201,7 +203,8 @@ def _fit(spec, run_dir, data, jit_compile, workers, policy, log, after_epoch) ->
         mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
         max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
         normalization=spec.get("input"), seed=spec["seed"],
-        target_smoothing=spec.get("target_smoothing", 0.0), workers=workers, use_multiprocessing=False, max_queue_size=8)
+        target_smoothing=spec.get("target_smoothing", 0.0),
+        workers=workers, use_multiprocessing=False, max_queue_size=8)
     # the test set gets the training pipeline's normalization (incl. its pixel mean)
     x_test, y_test = normalize(xte, batches.norm, batches.pixel_mean), one_hot(yte)
     if val is not None:

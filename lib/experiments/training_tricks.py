@@ -48,10 +48,9 @@ def validate(P: dict) -> None:
         raise ParamError(f"parameter 'optimizer.learning_rate' = {opt.get('learning_rate')!r} "
                          "must be a positive float")
     check_positive(P, "epochs", "batch_size")
-    for key in ("label_smoothing",):
-        values = require(P, key, list)
-        if not values or any(not isinstance(a, float) or not 0 < a < 1 for a in values):
-            raise ParamError(f"parameter {key!r} = {values!r}: floats in (0, 1)")
+    values = require(P, "label_smoothing", list)
+    if not values or any(not isinstance(a, float) or not 0 < a < 1 for a in values):
+        raise ParamError(f"parameter 'label_smoothing' = {values!r}: floats in (0, 1)")
     kl = require(P, "kl_smoothing", float)
     if not 0 <= kl < 1:
         raise ParamError(f"parameter 'kl_smoothing' = {kl!r} must be in [0, 1)")
