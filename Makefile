@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup test unit unit-jax bench device-prep $(NOTEBOOKS) index list clean
+.PHONY: all setup test unit unit-jax bench device-prep $(NOTEBOOKS) index list clean lab
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -23,9 +23,18 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	# make `import lib` work from notebooks started anywhere with this venv's kernel
 	echo "$(CURDIR)" > "$$($(PY) -c 'import site; print(site.getsitepackages()[0])')/ablation-repo.pth"
+	# the named kernel "$(KERNEL)" runs this venv's Python: registered inside the venv (found
+	# first by Jupyter run from this venv) and for the user (found by a Jupyter started elsewhere)
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)"
+	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)"
 	touch $@
 
 setup: $(VENV)/.installed
+
+KERNEL         := cifar10-ablation
+KERNEL_DISPLAY := CIFAR-10 ablation (.venv)
+lab: setup                         ## JupyterLab on notebooks/ with the project's kernel
+	$(PY) -m jupyterlab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)
 
 all: $(NOTEBOOKS) index            ## every notebook of PROFILE, then results/PROFILE/README.md
 
@@ -40,7 +49,7 @@ device-prep:                       ## .whl/ and .data/ to carry to the GPU machi
 
 $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFILE/<name>.ipynb
 	mkdir -p $(RESULTS)/$(PROFILE)
-	$(PY) -m papermill --cwd notebooks --log-output -p profile $(PROFILE) \
+	$(PY) -m papermill -k python3 --cwd notebooks --log-output -p profile $(PROFILE) \
 		notebooks/$@.ipynb $(RESULTS)/$(PROFILE)/$@.ipynb
 
 index: setup
