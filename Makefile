@@ -34,7 +34,8 @@ setup: $(VENV)/.installed
 KERNEL         := cifar10-ablation
 KERNEL_DISPLAY := CIFAR-10 ablation (.venv)
 lab: setup                         ## JupyterLab on notebooks/ with the project's kernel
-	$(PY) -m jupyterlab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)
+	$(PY) -m jupyterlab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 all: $(NOTEBOOKS) index            ## every notebook of PROFILE, then results/PROFILE/README.md
 
@@ -66,7 +67,7 @@ unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU)
 	KERAS_BACKEND=jax $(PY) -m pytest tests
 
 bench: setup                       ## throughput of pipeline, training step and the article's way -> results/bench
-	$(PY) -m lib.throughput
+	$(PY) -m lib.benchmark
 
 list: setup                        ## cached runs
 	$(PY) -m lib.runs list

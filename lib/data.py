@@ -222,3 +222,38 @@ def split_validation(x, y, n: int, seed: int = 0):
     val = _stratified_indices(y, n, np.random.default_rng(seed))
     rest = np.setdiff1d(np.arange(len(x)), val)
     return x[rest], y[rest], x[val], y[val]
+
+
+# ---------------------------------------------------------------- one run's split
+_SPLITS: dict = {}
+
+
+def _run_split(ds: dict) -> dict:
+    key = repr(sorted(ds.items()))
+    if key not in _SPLITS:
+        if ds.get("name", "cifar10") != "cifar10":
+            raise ValueError(f"unknown dataset {ds['name']!r}")
+        xtr, ytr, xte, yte = load_cifar10()
+        seed = ds.get("subset_seed", 0)
+        split = {}
+        if ds.get("val_subset"):   # held out first, so the training subset never overlaps it
+            xtr, ytr, xv, yv = split_validation(xtr, ytr, ds["val_subset"], seed + 2)
+            split["val"] = (xv, yv)
+        split["train"] = stratified_subset(xtr, ytr, ds.get("train_subset"), seed)
+        split["test"] = stratified_subset(xte, yte, ds.get("test_subset"), seed + 1)
+        _SPLITS[key] = split
+    return _SPLITS[key]
+
+
+def load_data(ds: dict):
+    """``(x_train, y_train, x_test, y_test)`` for a spec's ``dataset`` entry,
+    memoized per process. With ``val_subset`` the validation images are left
+    out of the training set."""
+    split = _run_split(ds)
+    return (*split["train"], *split["test"])
+
+
+def load_validation(ds: dict):
+    """``(x_val, y_val)`` held out of the training set, or None without
+    ``val_subset`` (then nothing is loaded)."""
+    return _run_split(ds)["val"] if ds.get("val_subset") else None

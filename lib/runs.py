@@ -10,7 +10,6 @@ unfinished one is resumed. The CLI computes a notebook's runs without Jupyter:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -21,8 +20,9 @@ import pandas as pd
 
 from . import experiments, params as params_lib
 from .runfiles import read_history
+from .spec import spec_id
 
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "budget", "paper")
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,11 +36,6 @@ def results_root() -> Path:
 
 def profile_dir(profile: str) -> Path:
     return results_root() / profile
-
-
-def spec_id(spec: dict) -> str:
-    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def run_dir(spec: dict, profile: str) -> Path:
@@ -62,7 +57,7 @@ def ensure(spec: dict, profile: str, *, log=print, **fit_options) -> dict:
     path = run_dir(spec, profile)
     if is_finished(path):
         return load(path)
-    from .train import fit  # imports keras; keep cache hits light
+    from .train import fit  # the trainer is needed only when a run must be trained
     fit(spec, path, log=log, **fit_options)
     return load(path)
 

@@ -1,6 +1,6 @@
 """Train one run spec into a run directory, resumably.
 
-Layout of a run directory (see DESIGN.md):
+Layout of a run directory (``docs/design.md`` has the whole data flow):
 
     spec.json      the spec, written first
     history.csv    one row per completed epoch, rewritten atomically
@@ -19,86 +19,37 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import shutil
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import keras
 
-from . import data as data_lib
-from . import models
-from . import augment
+from . import augment, data as data_lib, models, schedules
 from .augment import one_hot
 from .losses import LOSSES   # importing registers them, so checkpoints using them reload
 from .pipeline import MixingBatches, normalize
-from .runfiles import read_history, write_history, write_json
+from .runfiles import environment, read_history, write_history, write_json
+from .spec import setting
+
 
 class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss."""
 
 
 # ---------------------------------------------------------------- spec -> objects
-LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
-#: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
-PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
-
-
-def lr_at(schedule: dict, base_lr: float, epoch: int) -> float:
-    """Learning rate for a 0-based ``epoch``. ``step`` multiplies by ``factor``
-    once per milestone reached (the BC article's "x0.2 at 100/150/200"), or,
-    with ``multipliers``, uses the i-th multiplier of the base rate once the
-    i-th milestone is reached (the Keras ResNet example's schedule). The
-    ``cosine`` and ``plateau`` schedules live in the optimizer (see ``fit``)."""
-    name = schedule.get("name", "constant")
-    if name == "constant":
-        return base_lr
-    if name == "step":
-        passed = sum(epoch >= m for m in schedule["milestones"])
-        if "multipliers" in schedule:
-            return base_lr * (schedule["multipliers"][passed - 1] if passed else 1.0)
-        return base_lr * schedule["factor"] ** passed
-    raise ValueError(f"unknown lr_schedule {name!r}; known: {LR_SCHEDULES}")
-
-
-
-def cosine_schedule(schedule: dict, base_lr: float, total_steps: int):
-    """Keras's CosineDecay from ``base_lr`` down to ``alpha * base_lr`` over
-    ``total_steps`` optimizer steps (the whole run), without restarts."""
-    return keras.optimizers.schedules.CosineDecay(
-        base_lr, decay_steps=total_steps, alpha=schedule.get("alpha", 0.0))
-
-
-def make_plateau(schedule: dict, model, state: dict | None = None):
-    """Keras's ReduceLROnPlateau, driven by hand once per epoch (our one-fit-
-    per-epoch loop would reset it at every ``on_train_begin``). Its counters
-    are restored from ``state`` so that a resumed run reduces the rate at the
-    same epochs as an uninterrupted one."""
-    cb = keras.callbacks.ReduceLROnPlateau(
-        **{k: schedule[k] for k in PLATEAU_KEYS if k in schedule})
-    cb.set_model(model)
-    for k, v in (state or {}).items():
-        setattr(cb, k, v)
-    return cb
-
-
-def plateau_state(cb) -> dict:
-    return {"best": None if cb.best is None else float(cb.best),
-            "wait": int(cb.wait), "cooldown_counter": int(cb.cooldown_counter)}
-
-
 def make_optimizer(cfg: dict, learning_rate=None) -> keras.optimizers.Optimizer:
     """``learning_rate`` (a float or a Keras schedule) overrides ``cfg``'s."""
     name = cfg["name"]
     lr = cfg["learning_rate"] if learning_rate is None else learning_rate
+    opt = {"optimizer": cfg}
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate=lr, amsgrad=cfg.get("amsgrad", False))
+        return keras.optimizers.Adam(learning_rate=lr, amsgrad=setting(opt, "optimizer.amsgrad"))
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr,
-                                    momentum=cfg.get("momentum", 0.0),
-                                    nesterov=cfg.get("nesterov", False))
+        return keras.optimizers.SGD(learning_rate=lr, momentum=setting(opt, "optimizer.momentum"),
+                                    nesterov=setting(opt, "optimizer.nesterov"))
     raise ValueError(f"unknown optimizer {name!r}")
 
 
@@ -107,58 +58,36 @@ def make_loss(cfg: dict) -> keras.losses.Loss:
     if name == "kl_divergence":
         return keras.losses.KLDivergence()
     if name == "categorical_crossentropy":
-        return keras.losses.CategoricalCrossentropy(label_smoothing=cfg.get("label_smoothing", 0.0))
+        return keras.losses.CategoricalCrossentropy(
+            label_smoothing=setting({"loss": cfg}, "loss.label_smoothing"))
     if name in LOSSES:
         return LOSSES[name]
     raise ValueError(f"unknown loss {name!r}; known: kl_divergence, categorical_crossentropy, "
                      f"{', '.join(LOSSES)}")
 
 
-_DATA_MEMO: dict = {}
+def make_batches(spec: dict, x, y, *, workers: int = 2) -> MixingBatches:
+    """The training pipeline a spec describes."""
+    return MixingBatches(
+        x, y, batch_size=spec["batch_size"], step_size=setting(spec, "mixing.step_size"),
+        mixing=spec["mixing"]["name"], standard_da=spec["augment"]["standard_da"],
+        max_shift=setting(spec, "augment.max_shift"), alpha=setting(spec, "mixing.alpha"),
+        normalization=setting(spec, "input"), seed=spec["seed"],
+        target_smoothing=setting(spec, "target_smoothing"),
+        workers=workers, use_multiprocessing=False, max_queue_size=8)
 
 
-def _load_split(ds: dict) -> dict:
-    key = json.dumps(ds, sort_keys=True)
-    if key not in _DATA_MEMO:
-        if ds.get("name", "cifar10") != "cifar10":
-            raise ValueError(f"unknown dataset {ds['name']!r}")
-        xtr, ytr, xte, yte = data_lib.load_cifar10()
-        seed = ds.get("subset_seed", 0)
-        split = {}
-        if ds.get("val_subset"):   # held out first, so the training subset never overlaps it
-            xtr, ytr, xv, yv = data_lib.split_validation(xtr, ytr, ds["val_subset"], seed + 2)
-            split["val"] = (xv, yv)
-        split["train"] = data_lib.stratified_subset(xtr, ytr, ds.get("train_subset"), seed)
-        split["test"] = data_lib.stratified_subset(xte, yte, ds.get("test_subset"), seed + 1)
-        _DATA_MEMO[key] = split
-    return _DATA_MEMO[key]
-
-
-def load_data(ds: dict):
-    """Train/test arrays for a spec's ``dataset`` entry (memoized per process).
-    With ``val_subset``, the validation images are excluded from training."""
-    split = _load_split(ds)
-    return (*split["train"], *split["test"])
-
-
-def load_validation(ds: dict):
-    """``(x_val, y_val)`` held out of the training set, or None without ``val_subset``
-    (then nothing is loaded)."""
-    return _load_split(ds)["val"] if ds.get("val_subset") else None
-
-
-def environment() -> dict:
-    backend = keras.backend.backend()
-    versions = {"python": platform.python_version(), "keras": keras.__version__,
-                "numpy": np.__version__}
-    if backend == "tensorflow":
-        import tensorflow as tf
-        versions["tensorflow"] = tf.__version__
-    elif backend == "jax":
-        import jax
-        versions["jax"] = jax.__version__
-    return {"backend": backend, "versions": versions, "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "cifar10_path": os.environ.get("CIFAR10_PATH")}
+def build_model(spec: dict) -> keras.Model:
+    """The spec's network, seeded; Keras DA layers (if any) in front of it, so
+    they run after mixing and only in training."""
+    keras.utils.set_random_seed(spec["seed"])
+    model = models.build(**spec["model"])
+    keras_da = setting(spec, "augment.keras_da")
+    if keras_da:
+        inputs = keras.Input(model.input_shape[1:])
+        model = keras.Model(inputs, model(augment.keras_augmentation(**keras_da)(inputs)),
+                            name=model.name)
+    return model
 
 
 # ---------------------------------------------------------------- the loop
@@ -175,141 +104,146 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     previous = keras.config.dtype_policy().name
     keras.config.set_dtype_policy(policy)
     try:
-        return _fit(spec, Path(run_dir), data, jit_compile, workers, policy, log, after_epoch)
+        run = _Run(spec, Path(run_dir), log)
+        run.prepare(data, workers)
+        run.build_or_resume(jit_compile)
+        for epoch in range(run.state["epochs_done"], spec["epochs"]):
+            run.one_epoch(epoch)
+            if after_epoch is not None:
+                after_epoch(epoch + 1)
+        return run.finish(policy)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _fit(spec, run_dir, data, jit_compile, workers, policy, log, after_epoch) -> dict:
-    ckpt_dir = run_dir / "checkpoint"
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "spec.json", spec)
-    tag = run_dir.name
+@dataclass
+class _Split:
+    x: np.ndarray
+    y: np.ndarray   # one-hot
 
-    if data is not None:
-        xtr, ytr, xte, yte = data[:4]
-        val = data[4:6] or None
-    else:
-        xtr, ytr, xte, yte = load_data(spec["dataset"])
-        val = load_validation(spec["dataset"])
-    schedule = spec.get("lr_schedule", {})
-    if schedule.get("name") == "plateau" and schedule.get("monitor", "val_loss").startswith("val_") \
-            and val is None:
-        raise ValueError(f"[{tag}] a plateau schedule on {schedule.get('monitor', 'val_loss')!r} "
-                         "needs a validation set: set dataset.val_subset")
-    mixing = spec["mixing"]
-    batches = MixingBatches(
-        xtr, ytr, batch_size=spec["batch_size"], step_size=mixing.get("step_size"),
-        mixing=mixing["name"], standard_da=spec["augment"]["standard_da"],
-        max_shift=spec["augment"].get("max_shift", 4), alpha=mixing.get("alpha", 0.2),
-        normalization=spec.get("input"), seed=spec["seed"],
-        target_smoothing=spec.get("target_smoothing", 0.0),
-        workers=workers, use_multiprocessing=False, max_queue_size=8)
-    # the test set gets the training pipeline's normalization (incl. its pixel mean)
-    x_test, y_test = normalize(xte, batches.norm, batches.pixel_mean), one_hot(yte)
-    if val is not None:
-        x_val, y_val = normalize(val[0], batches.norm, batches.pixel_mean), one_hot(val[1])
-    images_per_epoch = len(batches) * spec["batch_size"]
 
-    state_path = ckpt_dir / "state.json"
-    state = json.loads(state_path.read_text()) if state_path.exists() else None
-    if state:
-        model = keras.saving.load_model(ckpt_dir / state["file"])
-        history = read_history(run_dir / "history.csv")[: state["epochs_done"]]
-        start = state["epochs_done"]
-        log(f"[{tag}] resuming after epoch {start}/{spec['epochs']}")
-    else:
-        keras.utils.set_random_seed(spec["seed"])
-        model = models.build(**spec["model"])
-        if spec["augment"].get("keras_da"):
-            # geometric DA as layers in front of the net: after mixing, only in training
-            inputs = keras.Input(model.input_shape[1:])
-            model = keras.Model(inputs, model(augment.keras_augmentation(
-                **spec["augment"]["keras_da"])(inputs)), name=model.name)
-        lr = None
-        if schedule.get("name") == "cosine":   # per step, inside the optimizer (and its checkpoint)
-            lr = cosine_schedule(schedule, spec["optimizer"]["learning_rate"],
-                                 spec["epochs"] * len(batches))
-        model.compile(optimizer=make_optimizer(spec["optimizer"], lr),
-                      loss=make_loss(spec["loss"]),
-                      metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                      jit_compile=jit_compile)
-        history, start = [], 0
-        state = {"epochs_done": 0, "train_seconds": 0.0, "wall_seconds": 0.0}
-    model.jit_compile = jit_compile   # a runtime choice (speed), not part of the spec
+class _Run:
+    """One run's state between the steps of ``fit``."""
 
-    base_lr = spec["optimizer"]["learning_rate"]
-    plateau = (make_plateau(schedule, model, state.get("plateau"))
-               if schedule.get("name") == "plateau" else None)
-    for epoch in range(start, spec["epochs"]):
-        t0 = time.perf_counter()
-        if schedule.get("name") in ("cosine", "plateau"):   # the optimizer owns the rate
-            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    def __init__(self, spec: dict, run_dir: Path, log):
+        self.spec, self.dir, self.log, self.tag = spec, run_dir, log, run_dir.name
+        self.ckpt_dir = run_dir / "checkpoint"
+
+    # ------------------------------------------------------------ data
+    def prepare(self, data, workers: int) -> None:
+        spec = self.spec
+        if data is not None:
+            xtr, ytr, xte, yte = data[:4]
+            val = data[4:6] or None
         else:
-            lr = lr_at(schedule, base_lr, epoch)
-            model.optimizer.learning_rate.assign(lr)
-        batches.set_epoch(epoch)
-        h = model.fit(batches, epochs=1, verbose=0,
-                      callbacks=[keras.callbacks.TerminateOnNaN()]).history
+            xtr, ytr, xte, yte = data_lib.load_data(spec["dataset"])
+            val = data_lib.load_validation(spec["dataset"])
+        schedule = spec["lr_schedule"]
+        monitor = schedule.get("monitor", "val_loss")
+        if schedule["name"] == "plateau" and monitor.startswith("val_") and val is None:
+            raise ValueError(f"[{self.tag}] a plateau schedule on {monitor!r} needs a "
+                             "validation set: set dataset.val_subset")
+        self.batches = make_batches(spec, xtr, ytr, workers=workers)
+        # held-out sets get the training pipeline's normalization (incl. its pixel mean)
+        held_out = lambda x, y: _Split(normalize(x, self.batches.norm, self.batches.pixel_mean),
+                                       one_hot(y))
+        self.test = held_out(xte, yte)
+        self.val = held_out(*val) if val is not None else None
+        self.images_per_epoch = len(self.batches) * spec["batch_size"]
+
+    # ------------------------------------------------------------ model
+    def build_or_resume(self, jit_compile) -> None:
+        spec = self.spec
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        write_json(self.dir / "spec.json", spec)
+        state_path = self.ckpt_dir / "state.json"
+        resumed = state_path.exists()
+        total_steps = spec["epochs"] * len(self.batches)
+        base_lr = spec["optimizer"]["learning_rate"]
+        if resumed:
+            state = json.loads(state_path.read_text())
+            self.model = keras.saving.load_model(self.ckpt_dir / state["file"])
+            self.history = read_history(self.dir / "history.csv")[: state["epochs_done"]]
+            self.log(f"[{self.tag}] resuming after epoch {state['epochs_done']}/{spec['epochs']}")
+        else:
+            state = {"epochs_done": 0, "train_seconds": 0.0, "wall_seconds": 0.0}
+            self.model = build_model(spec)
+            self.history = []
+        self.schedule = schedules.make(spec["lr_schedule"], base_lr, total_steps,
+                                       state.get("schedule"))
+        if not resumed:   # a checkpoint holds the compiled optimizer and its state
+            self.model.compile(optimizer=make_optimizer(spec["optimizer"],
+                                                        self.schedule.optimizer_rate()),
+                               loss=make_loss(spec["loss"]),
+                               metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                               jit_compile=jit_compile)
+        self.model.jit_compile = jit_compile   # a runtime choice (speed), not part of the spec
+        self.state = state
+
+    # ------------------------------------------------------------ one epoch
+    def one_epoch(self, epoch: int) -> None:
+        t0 = time.perf_counter()
+        lr = self.schedule.start_epoch(epoch, self.model)
+        self.batches.set_epoch(epoch)
+        h = self.model.fit(self.batches, epochs=1, verbose=0,
+                           callbacks=[keras.callbacks.TerminateOnNaN()]).history
         t_train = time.perf_counter() - t0
         loss = h["loss"][-1] if h.get("loss") else float("nan")
         if not math.isfinite(loss):
             raise NonFiniteLossError(
-                f"[{tag}] loss became {loss} in epoch {epoch + 1}; the run is left unfinished "
-                f"(last good checkpoint: epoch {state['epochs_done']}). Lower the learning "
-                "rate or check the inputs.")
-        ev = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)
-        row = {"epoch": epoch + 1, "loss": float(loss), "accuracy": float(h["accuracy"][-1]),
-               "test_loss": float(ev["loss"]), "test_accuracy": float(ev["accuracy"])}
-        if val is not None:
-            ev = model.evaluate(x_val, y_val, batch_size=1000, verbose=0, return_dict=True)
-            row.update(val_loss=float(ev["loss"]), val_accuracy=float(ev["accuracy"]))
-        if plateau is not None:   # may lower the rate for the next epoch
-            plateau.on_epoch_end(epoch, dict(row))
+                f"[{self.tag}] loss became {loss} in epoch {epoch + 1}; the run is left "
+                f"unfinished (last good checkpoint: epoch {self.state['epochs_done']}). "
+                "Lower the learning rate or check the inputs.")
+        row = {"epoch": epoch + 1, "loss": float(loss), "accuracy": float(h["accuracy"][-1])}
+        row.update(self._evaluate("test", self.test))
+        if self.val is not None:
+            row.update(self._evaluate("val", self.val))
+        self.schedule.end_epoch(epoch, row, self.model)   # may lower the next epoch's rate
         t_epoch = time.perf_counter() - t0
-        history.append({**row, "lr": float(lr), "train_seconds": t_train, "epoch_seconds": t_epoch})
-        state = {"epochs_done": epoch + 1, "file": f"epoch-{epoch + 1}.keras",
-                 "train_seconds": state["train_seconds"] + t_train,
-                 "wall_seconds": state["wall_seconds"] + t_epoch}
-        if plateau is not None:
-            state["plateau"] = plateau_state(plateau)
-        _commit_epoch(run_dir, model, history, state)
-        log(f"[{tag}] epoch {epoch + 1}/{spec['epochs']}  loss {loss:.4f}  "
-            f"acc {history[-1]['accuracy']:.4f}  test_acc {ev['accuracy']:.4f}  lr {lr:.2e}  "
-            f"{t_epoch:.1f}s ({images_per_epoch / t_train:.0f} img/s)")
-        if after_epoch is not None:
-            after_epoch(epoch + 1)
+        self.history.append({**row, "lr": float(lr), "train_seconds": t_train,
+                             "epoch_seconds": t_epoch})
+        self.state = {"epochs_done": epoch + 1, "file": f"epoch-{epoch + 1}.keras",
+                      "train_seconds": self.state["train_seconds"] + t_train,
+                      "wall_seconds": self.state["wall_seconds"] + t_epoch,
+                      "schedule": self.schedule.state()}
+        self._commit()
+        self.log(f"[{self.tag}] epoch {epoch + 1}/{self.spec['epochs']}  loss {loss:.4f}  "
+                 f"acc {row['accuracy']:.4f}  test_acc {row['test_accuracy']:.4f}  lr {lr:.2e}  "
+                 f"{t_epoch:.1f}s ({self.images_per_epoch / t_train:.0f} img/s)")
 
-    test_acc = [r["test_accuracy"] for r in history]
-    best = int(np.argmax(test_acc))
-    metrics = {
-        "best_test_accuracy": test_acc[best], "best_epoch": best + 1,
-        "final_test_accuracy": test_acc[-1], "final_train_accuracy": history[-1]["accuracy"],
-        "epochs": len(history), "train_images": images_per_epoch * len(history),
-        "test_images": int(len(x_test)), "params": int(model.count_params()),
-        "train_seconds": state["train_seconds"], "wall_seconds": state["wall_seconds"],
-        "images_per_second": images_per_epoch * len(history) / max(state["train_seconds"], 1e-9),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "dtype_policy": policy,
-        **environment(),
-    }
-    write_json(run_dir / "metrics.json", metrics)   # last: marks the run finished
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
-    return metrics
+    def _evaluate(self, name: str, split: _Split) -> dict:
+        ev = self.model.evaluate(split.x, split.y, batch_size=1000, verbose=0, return_dict=True)
+        return {f"{name}_loss": float(ev["loss"]), f"{name}_accuracy": float(ev["accuracy"])}
 
+    def _commit(self) -> None:
+        """Checkpoint, then history, then the state file that points at both: a
+        kill between any two steps leaves the previous epoch's state valid."""
+        tmp = self.ckpt_dir / f"tmp-{os.getpid()}.keras"
+        self.model.save(tmp)
+        os.replace(tmp, self.ckpt_dir / self.state["file"])
+        write_history(self.dir / "history.csv", self.history)
+        write_json(self.ckpt_dir / "state.json", self.state)
+        for old in self.ckpt_dir.glob("epoch-*.keras"):
+            if old.name != self.state["file"]:
+                old.unlink()
 
-def _commit_epoch(run_dir: Path, model, history, state) -> None:
-    """Checkpoint, then history, then the state file that points at both: a
-    kill between any two steps leaves the previous epoch's state valid."""
-    ckpt_dir = run_dir / "checkpoint"
-    tmp = ckpt_dir / f"tmp-{os.getpid()}.keras"
-    model.save(tmp)
-    os.replace(tmp, ckpt_dir / state["file"])
-    write_history(run_dir / "history.csv", history)
-    write_json(ckpt_dir / "state.json", state)
-    for old in ckpt_dir.glob("epoch-*.keras"):
-        if old.name != state["file"]:
-            old.unlink()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: python -m lib.runs compute <notebook> --profile <profile>")
+    # ------------------------------------------------------------ the end
+    def finish(self, policy: str) -> dict:
+        history, state = self.history, self.state
+        test_acc = [r["test_accuracy"] for r in history]
+        best = int(np.argmax(test_acc))
+        train_images = self.images_per_epoch * len(history)
+        metrics = {
+            "best_test_accuracy": test_acc[best], "best_epoch": best + 1,
+            "final_test_accuracy": test_acc[-1], "final_train_accuracy": history[-1]["accuracy"],
+            "epochs": len(history), "train_images": train_images,
+            "test_images": int(len(self.test.x)), "params": int(self.model.count_params()),
+            "train_seconds": state["train_seconds"], "wall_seconds": state["wall_seconds"],
+            # training images per second of training time (evaluation excluded)
+            "images_per_second": train_images / max(state["train_seconds"], 1e-9),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "dtype_policy": policy,
+            **environment(),
+        }
+        write_json(self.dir / "metrics.json", metrics)   # last: marks the run finished
+        shutil.rmtree(self.ckpt_dir, ignore_errors=True)
+        return metrics

@@ -2,6 +2,12 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _results(tmp_path, monkeypatch):
+    """Every test writes runs and timings into its own folder."""
+    monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "results"))
+
+
 @pytest.fixture
 def tiny_data():
     """A synthetic 'CIFAR-10': 80 train / 40 test images whose class is

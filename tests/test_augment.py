@@ -1,7 +1,10 @@
+import keras
 import numpy as np
 import pytest
 
 from lib import augment
+from lib.augment import keras_augmentation
+from lib.experiments import resnet_ablation
 from lib.pipeline import MixingBatches
 
 
@@ -100,3 +103,52 @@ def test_batches_build_the_article_step_structure():
     assert not np.array_equal(b.batch(0)[0], xb)
     with pytest.raises(ValueError, match="multiple"):
         MixingBatches(x, y, batch_size=30, step_size=8, mixing="bc")
+
+
+@pytest.mark.parametrize("p, low, high", [(1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (0.5, 0.35, 0.65)])
+def test_random_erasing_erases_with_the_fixed_probability_and_only_in_training(p, low, high):
+    keras.utils.set_random_seed(0)
+    layer = keras_augmentation(erasing={"probability": p, "scale": [0.1, 0.3],
+                                        "value_range": [0.0, 1.0]})
+    x = np.full((200, 32, 32, 3), 0.5, np.float32)   # any erased pixel leaves 0.5
+    out = np.asarray(layer(x, training=True))
+    changed = (np.abs(out - x) > 1e-6).reshape(len(x), -1).any(axis=1).mean()
+    assert low <= changed <= high
+    if p == 1.0:   # boxes cover part of the image, not all of it
+        frac = (np.abs(out - x) > 1e-6).reshape(len(x), -1).mean(axis=1)
+        assert 0.0 < frac.min() and frac.max() < 0.5
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+
+
+def test_random_erasing_rejects_bad_options():
+    with pytest.raises(ValueError, match="probability"):
+        keras_augmentation(erasing={"probability": 1.5})
+    with pytest.raises(ValueError, match="unknown erasing"):
+        keras_augmentation(erasing={"probability": 0.5, "ratio": 2})
+
+
+def test_mixup_lambda_is_beta_per_sample_and_shared_by_labels():
+    rng = np.random.default_rng(0)
+    n = 20000
+    x1, x2 = np.zeros((n, 2, 2, 1)), np.ones((n, 2, 2, 1))
+    y1, y2 = np.eye(10)[np.zeros(n, int)], np.eye(10)[np.ones(n, int)]
+    x, y, lam = augment.mixup(x1, y1, x2, y2, rng, alpha=0.2)
+    # image = lam*0 + (1-lam)*1, label = lam on class 0 and 1-lam on class 1
+    np.testing.assert_allclose(x[:, 0, 0, 0], 1 - lam, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y[:, 0], lam, rtol=1e-6)
+    np.testing.assert_allclose(y.sum(1), 1.0, rtol=1e-6)
+    # Beta(0.2, 0.2): mean 1/2, variance 1/(4*(2*0.2+1)) = 0.1786, U-shaped
+    assert abs(lam.mean() - 0.5) < 0.01
+    assert abs(lam.var() - 0.25 / 1.4) < 0.01
+    assert ((lam < 0.1) | (lam > 0.9)).mean() > 0.5
+    assert len(np.unique(lam)) > 0.9 * n        # one draw per sample (float32 ties near 0 and 1)
+
+
+def test_keras_da_layers_act_only_in_training():
+    import keras
+    da = augment.keras_augmentation(**resnet_ablation.ARTICLE_DA)
+    assert [l.__class__.__name__ for l in da.layers] == ["RandomRotation", "RandomTranslation",
+                                                         "RandomFlip"]
+    x = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(da(x, training=False)), x)
+    assert not np.allclose(keras.ops.convert_to_numpy(da(x, training=True)), x)

@@ -8,6 +8,8 @@ from PIL import Image
 
 from lib import data
 
+data_lib = data
+
 
 def _png(value):
     buf = io.BytesIO()
@@ -103,3 +105,14 @@ def test_stratified_subset_is_balanced_and_seeded():
     xs3, _ = data.stratified_subset(x, y, 100, seed=4)
     assert (xs == xs2).all() and not (xs == xs3).all()
     assert data.stratified_subset(x, y, None)[0] is x
+
+
+def test_validation_split_is_stratified_and_disjoint():
+    y = np.repeat(np.arange(10), 30)
+    x = np.arange(len(y))   # image i is just its index
+    xr, yr, xv, yv = data_lib.split_validation(x, y, 50, seed=0)
+    assert len(xv) == 50 and len(xr) == 250
+    assert np.bincount(yv, minlength=10).tolist() == [5] * 10
+    assert set(xv).isdisjoint(xr) and set(xv) | set(xr) == set(x)
+    with pytest.raises(ValueError, match="validation size"):
+        data_lib.split_validation(x, y, 5)

@@ -107,13 +107,3 @@ def test_custom_loss_checkpoints_reload(tiny_spec, tiny_data, tmp_path):
                   after_epoch=stop)
     m = train.fit(spec, tmp_path / "run", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert m["epochs"] == 2
-
-
-def test_stats_helpers():
-    from lib import stats
-    r = stats.bootstrap_diff([0.1, 0.2, 0.3], [0.5, 0.6, 0.7], n_boot=2000)
-    assert r["diff"] == pytest.approx(0.4) and 0.25 < r["ci_low"] < 0.4 < r["ci_high"] < 0.55
-    assert stats.mann_whitney([1, 2, 3, 4], [5, 6, 7, 8]) == pytest.approx(0.0286, abs=1e-3)
-    import pandas as pd
-    d = stats.describe(pd.DataFrame({"g": ["a", "a", "b"], "v": [1.0, 3.0, 5.0]}), "g", "v", ["b", "a"])
-    assert d["g"].tolist() == ["b", "a"] and d["mean"].tolist() == [5.0, 2.0] and d["n"].tolist() == [1, 2]

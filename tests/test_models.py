@@ -35,3 +35,29 @@ def test_unknown_model_and_bad_option_fail_clearly():
         models.build("vgg")
     with pytest.raises(ValueError, match="bad options"):
         models.build("cnn10", depth=3)
+
+
+def _resnet_v1_params(depth):
+    """Hand count: 3x3 convs (bias) + BN (4/channel), 1x1 projections without BN, Dense."""
+    n = (depth - 2) // 6
+    total = (27 * 16 + 16) + 4 * 16
+    cin = 16
+    for stage, f in enumerate((16, 32, 64)):
+        for block in range(n):
+            total += (9 * cin * f + f) + 4 * f + (9 * f * f + f) + 4 * f
+            if stage > 0 and block == 0:
+                total += cin * f + f
+            cin = f
+    return total + 64 * 10 + 10
+
+
+def test_resnet20_v1_matches_the_keras_example():
+    m = models.build("resnet20v1")
+    assert m.count_params() == _resnet_v1_params(20) == 274_442
+    assert round(m.count_params() / 1e6, 2) == 0.27        # the example's table: 0.27M
+    convs = [l for l in m.layers if l.__class__.__name__ == "Conv2D"]
+    assert len(convs) == 21 and {l.filters for l in convs} == {16, 32, 64}  # 19 + 2 projections
+    assert all(l.kernel_regularizer is not None for l in convs)
+    assert models.build("resnet_v1", depth=32).count_params() == _resnet_v1_params(32)
+    with pytest.raises(ValueError, match="6n"):
+        models.build("resnet_v1", depth=21)

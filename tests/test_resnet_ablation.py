@@ -1,10 +1,8 @@
-import numpy as np
 import pytest
 
-from lib import augment, models, params
+from lib import models, params
 from lib.experiments import resnet_ablation as exp
 from lib.params import ParamError
-from lib.pipeline import MixingBatches
 
 
 def conv(k, cin, cout):
@@ -44,48 +42,6 @@ def test_published_architecture_facts():
     assert models.build("resnet_ablation", step=2, width=16).count_params() == expected_params(2, 16)
     with pytest.raises(ValueError, match="0..7"):
         models.build("resnet_ablation", step=8)
-
-
-def test_mixup_lambda_is_beta_per_sample_and_shared_by_labels():
-    rng = np.random.default_rng(0)
-    n = 20000
-    x1, x2 = np.zeros((n, 2, 2, 1)), np.ones((n, 2, 2, 1))
-    y1, y2 = np.eye(10)[np.zeros(n, int)], np.eye(10)[np.ones(n, int)]
-    x, y, lam = augment.mixup(x1, y1, x2, y2, rng, alpha=0.2)
-    # image = lam*0 + (1-lam)*1, label = lam on class 0 and 1-lam on class 1
-    np.testing.assert_allclose(x[:, 0, 0, 0], 1 - lam, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(y[:, 0], lam, rtol=1e-6)
-    np.testing.assert_allclose(y.sum(1), 1.0, rtol=1e-6)
-    # Beta(0.2, 0.2): mean 1/2, variance 1/(4*(2*0.2+1)) = 0.1786, U-shaped
-    assert abs(lam.mean() - 0.5) < 0.01
-    assert abs(lam.var() - 0.25 / 1.4) < 0.01
-    assert ((lam < 0.1) | (lam > 0.9)).mean() > 0.5
-    assert len(np.unique(lam)) > 0.9 * n        # one draw per sample (float32 ties near 0 and 1)
-
-
-def test_mixup_batches_pair_two_permutations():
-    x = np.arange(64, dtype=np.uint8).reshape(64, 1, 1, 1).repeat(32, 1).repeat(32, 2).repeat(3, 3)
-    y = np.arange(64) % 10
-    b = MixingBatches(x, y, batch_size=16, mixing="mixup", alpha=0.2, seed=0)
-    assert len(b) == 4                          # as many steps as without mixup
-    xb, yb, info = b.batch(0)
-    assert xb.shape == (16, 32, 32, 3) and yb.shape == (16, 10)
-    lam = info["lam"]
-    expected = lam * info["images"][:, 0, 0, 0] / 255 + (1 - lam) * info["partner_images"][:, 0, 0, 0] / 255
-    np.testing.assert_allclose(xb[:, 0, 0, 0], expected, rtol=1e-5)
-    firsts = np.concatenate([b.batch(i)[2]["images"][:, 0, 0, 0] for i in range(4)])
-    seconds = np.concatenate([b.batch(i)[2]["partner_images"][:, 0, 0, 0] for i in range(4)])
-    assert sorted(firsts) == list(range(64)) and sorted(seconds) == list(range(64))
-
-
-def test_keras_da_layers_act_only_in_training():
-    import keras
-    da = augment.keras_augmentation(**exp.ARTICLE_DA)
-    assert [l.__class__.__name__ for l in da.layers] == ["RandomRotation", "RandomTranslation",
-                                                         "RandomFlip"]
-    x = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(da(x, training=False)), x)
-    assert not np.allclose(keras.ops.convert_to_numpy(da(x, training=True)), x)
 
 
 def test_profiles_and_specs():

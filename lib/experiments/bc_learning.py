@@ -1,4 +1,4 @@
-"""BC-learning ablation (article: ../shared/seeds/bc_learning_article.txt).
+"""BC-learning ablation (the article: docs/articles.md#bc_learning).
 
 Cases 0-5 are the article's table; case 6 (BC+, the BC paper's mixing for
 images) is ours. A profile lists the cases with their batch size, step size,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
 from ..pipeline import MIXINGS
+from ..spec import make_spec
 
 NOTEBOOK = "bc_learning"
 
@@ -24,7 +25,7 @@ TOP_KEYS = {"model", "dataset", "optimizer", "loss", "epochs", "lr_decay", "max_
 def validate(P: dict) -> None:
     check_known(P, TOP_KEYS)
     check_model(P)
-    check_positive(P, "epochs")
+    check_positive(P, "epochs", "max_shift")
     check_seeds(require(P, "seeds", list))
     require(P, "optimizer", dict)
     require(P, "loss", dict)
@@ -63,23 +64,14 @@ def validate(P: dict) -> None:
 
 def case_spec(P: dict, case: int, seed: int) -> dict:
     c = P["cases"][case]
-    mixing = {"name": c["mixing"]}
+    changes = {"loss": P["loss"], "optimizer": P["optimizer"], "batch_size": c["batch_size"],
+               "mixing": {"name": c["mixing"]},
+               "augment": {"standard_da": c["standard_da"], "max_shift": P["max_shift"]}}
     if c["mixing"] != "none":
-        mixing["step_size"] = c.get("step_size") or c["batch_size"]
-    schedule = ({"name": "step", **P["lr_decay"]} if c["lr_decay"] else {"name": "constant"})
-    return {
-        "notebook": NOTEBOOK,
-        "dataset": {"name": "cifar10", **P.get("dataset", {})},
-        "model": P["model"],
-        "loss": P["loss"],
-        "optimizer": P["optimizer"],
-        "lr_schedule": schedule,
-        "mixing": mixing,
-        "augment": {"standard_da": c["standard_da"], "max_shift": P.get("max_shift", 4)},
-        "batch_size": c["batch_size"],
-        "epochs": P["epochs"],
-        "seed": seed,
-    }
+        changes["mixing"]["step_size"] = c.get("step_size") or c["batch_size"]
+    if c["lr_decay"]:
+        changes["lr_schedule"] = {"name": "step", **P["lr_decay"]}
+    return make_spec(P, seed, **changes)
 
 
 def runs(P: dict) -> list[dict]:

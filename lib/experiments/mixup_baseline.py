@@ -1,4 +1,4 @@
-"""mixup on the Keras ResNet-20 v1 example (article: ../shared/seeds/mixup_article.txt).
+"""mixup on the Keras ResNet-20 v1 example (the article: docs/articles.md#mixup_baseline).
 
 The article trained the Keras example ``cifar10_resnet.py`` once without and
 once with mixup (alpha = 0.2); we add seeds and an alpha sweep. ``alpha: 0``
@@ -8,6 +8,7 @@ means no mixup.
 from __future__ import annotations
 
 from ..params import ParamError, check_known, check_positive, check_seeds, require
+from ..spec import make_spec
 
 NOTEBOOK = "mixup_baseline"
 
@@ -39,20 +40,11 @@ def validate(P: dict) -> None:
 
 
 def alpha_spec(P: dict, alpha: float, seed: int) -> dict:
-    return {
-        "notebook": NOTEBOOK,
-        "dataset": {"name": "cifar10", **P.get("dataset", {})},
-        "model": P["model"],
-        "input": "pixel_mean",
-        "loss": {"name": "categorical_crossentropy"},
-        "optimizer": {"name": "adam", "learning_rate": P["learning_rate"]},
-        "lr_schedule": {"name": "step", **P["lr_schedule"]},
-        "mixing": {"name": "mixup", "alpha": float(alpha)} if alpha > 0 else {"name": "none"},
-        "augment": {"standard_da": False, "keras_da": EXAMPLE_DA},
-        "batch_size": P["batch_size"],
-        "epochs": P["epochs"],
-        "seed": seed,
-    }
+    return make_spec(P, seed, input="pixel_mean",
+                     optimizer={"learning_rate": P["learning_rate"]},
+                     lr_schedule={"name": "step", **P["lr_schedule"]},
+                     mixing={"name": "mixup", "alpha": float(alpha)} if alpha > 0 else {},
+                     augment={"keras_da": EXAMPLE_DA})
 
 
 def runs(P: dict) -> list[dict]:

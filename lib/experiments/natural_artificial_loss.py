@@ -1,5 +1,4 @@
-"""Natural-vs-artificial auxiliary loss
-(article: ../shared/seeds/natural_artificial_loss_article.txt).
+"""Natural-vs-artificial auxiliary loss (the article: docs/articles.md#natural_artificial_loss).
 
 Five patterns, each a loss and a learning rate, trained with the same cnn10,
 Adam without decay and no augmentation; `seeds` runs per pattern, then
@@ -11,6 +10,7 @@ from __future__ import annotations
 
 from ..losses import LOSSES
 from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
+from ..spec import make_spec
 
 NOTEBOOK = "natural_artificial_loss"
 
@@ -58,19 +58,8 @@ def validate(P: dict) -> None:
 
 def pattern_spec(P: dict, pattern: str, seed: int) -> dict:
     pat = P["patterns"][pattern]
-    return {
-        "notebook": NOTEBOOK,
-        "dataset": {"name": "cifar10", **P.get("dataset", {})},
-        "model": P["model"],
-        "loss": {"name": pat["loss"]},
-        "optimizer": {"name": "adam", "learning_rate": pat["learning_rate"]},
-        "lr_schedule": {"name": "constant"},
-        "mixing": {"name": "none"},
-        "augment": {"standard_da": False},
-        "batch_size": P["batch_size"],
-        "epochs": P["epochs"],
-        "seed": seed,
-    }
+    return make_spec(P, seed, loss={"name": pat["loss"]},
+                     optimizer={"learning_rate": pat["learning_rate"]})
 
 
 def runs(P: dict) -> list[dict]:

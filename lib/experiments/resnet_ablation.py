@@ -1,5 +1,5 @@
 """ResNet techniques added one at a time to a 10-conv-layer CNN
-(article: ../shared/seeds/resnet_ablation_article.txt).
+(the article: docs/articles.md#resnet_ablation).
 
 Step k keeps everything of step k-1: 0 base, 1 +DA, 2 +BN, 3 +residual,
 4 +GAP, 5 +dropout, 6 +mixup, 7 +AMSGrad. Model changes live in
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..models import RESNET_ABLATION_STEPS
 from ..params import ParamError, check_known, check_positive, check_seeds, require
+from ..spec import make_spec
 
 NOTEBOOK = "resnet_ablation"
 
@@ -28,7 +29,7 @@ TOP_KEYS = {"width", "bn_momentum", "dataset", "epochs", "batch_size", "learning
 def validate(P: dict) -> None:
     check_known(P, TOP_KEYS)
     check_positive(P, "width", "epochs", "batch_size")
-    check_positive(P, "learning_rate", "mixup_alpha", kind=float)
+    check_positive(P, "learning_rate", "mixup_alpha", "bn_momentum", kind=float)
     check_seeds(require(P, "seeds", list))
     steps = require(P, "steps", list)
     bad = [s for s in steps if s not in range(len(RESNET_ABLATION_STEPS))]
@@ -40,20 +41,13 @@ def validate(P: dict) -> None:
 
 
 def step_spec(P: dict, step: int, seed: int) -> dict:
-    return {
-        "notebook": NOTEBOOK,
-        "dataset": {"name": "cifar10", **P.get("dataset", {})},
-        "model": {"name": "resnet_ablation", "step": step, "width": P["width"],
-                  "bn_momentum": P.get("bn_momentum", 0.99)},
-        "loss": {"name": "categorical_crossentropy"},
-        "optimizer": {"name": "adam", "learning_rate": P["learning_rate"], "amsgrad": step >= 7},
-        "lr_schedule": {"name": "constant"},
-        "mixing": {"name": "mixup", "alpha": P["mixup_alpha"]} if step >= 6 else {"name": "none"},
-        "augment": {"standard_da": False, **({"keras_da": ARTICLE_DA} if step >= 1 else {})},
-        "batch_size": P["batch_size"],
-        "epochs": P["epochs"],
-        "seed": seed,
-    }
+    return make_spec(
+        P, seed,
+        model={"name": "resnet_ablation", "step": step, "width": P["width"],
+               "bn_momentum": P["bn_momentum"]},
+        optimizer={"learning_rate": P["learning_rate"], "amsgrad": step >= 7},
+        mixing={"name": "mixup", "alpha": P["mixup_alpha"]} if step >= 6 else {},
+        augment={"keras_da": ARTICLE_DA} if step >= 1 else {})
 
 
 def runs(P: dict) -> list[dict]:

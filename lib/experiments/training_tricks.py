@@ -1,5 +1,5 @@
 """Training tricks from the Oxford-IIIT Pet series' closing article
-(../shared/seeds/training_tricks_article.txt), studied on CIFAR-10 from scratch.
+(docs/articles.md#training_tricks), studied on CIFAR-10 from scratch.
 
 One baseline recipe (a model, Adam, cross-entropy, constant rate, flip +
 shift DA) and one change per trick: label smoothing, KL divergence on the
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from ..params import (ParamError, check_known, check_model, check_positive, check_seeds,
                       require)
+from ..schedules import PLATEAU_KEYS
+from ..spec import make_spec
 
 NOTEBOOK = "training_tricks"
 
@@ -47,7 +49,7 @@ def validate(P: dict) -> None:
     if not isinstance(opt.get("learning_rate"), float) or opt["learning_rate"] <= 0:
         raise ParamError(f"parameter 'optimizer.learning_rate' = {opt.get('learning_rate')!r} "
                          "must be a positive float")
-    check_positive(P, "epochs", "batch_size")
+    check_positive(P, "epochs", "batch_size", "max_shift")
     values = require(P, "label_smoothing", list)
     if not values or any(not isinstance(a, float) or not 0 < a < 1 for a in values):
         raise ParamError(f"parameter 'label_smoothing' = {values!r}: floats in (0, 1)")
@@ -59,7 +61,7 @@ def validate(P: dict) -> None:
         raise ParamError(f"parameter 'erasing.probability' = {erasing.get('probability')!r} "
                          "must be a float in (0, 1]")
     plateau = require(P, "plateau", dict)
-    unknown = set(plateau) - {"monitor", "factor", "patience", "min_lr", "min_delta", "cooldown"}
+    unknown = set(plateau) - set(PLATEAU_KEYS)
     if unknown:
         raise ParamError(f"unknown 'plateau' option(s) {sorted(unknown)}")
     if plateau.get("monitor", "val_loss").startswith("val_") and \
@@ -76,47 +78,33 @@ def validate(P: dict) -> None:
         check_seeds(require(P, "arch_seeds", list), "arch_seeds")
 
 
-def base_spec(P: dict, seed: int, model: dict | None = None) -> dict:
-    """The baseline recipe; each trick edits one part of a copy."""
-    return {
-        "notebook": NOTEBOOK,
-        "dataset": {"name": "cifar10", **P["dataset"]},
-        "model": model or P["model"],
-        "input": "unit",
-        "loss": {"name": "categorical_crossentropy"},
-        "optimizer": P["optimizer"],
-        "lr_schedule": {"name": "constant"},
-        "mixing": {"name": "none"},
-        "augment": {"standard_da": True, "max_shift": P.get("max_shift", 4)},
-        "batch_size": P["batch_size"],
-        "epochs": P["epochs"],
-        "seed": seed,
-    }
+def _recipe(P: dict) -> dict:
+    """The baseline recipe's differences from the base spec."""
+    return {"input": "unit", "optimizer": P["optimizer"],
+            "augment": {"standard_da": True, "max_shift": P["max_shift"]}}
+
+
+def trick_changes(P: dict) -> dict[str, dict]:
+    """Trick name -> what it changes in the baseline recipe (each one thing)."""
+    da = _recipe(P)["augment"]
+    out = {"baseline": {}}
+    for a in P["label_smoothing"]:
+        out[f"label_smoothing_{a:g}"] = {"loss": {"label_smoothing": a}}
+    out["kl_divergence"] = {"loss": {"name": "kl_divergence"}}
+    if P["kl_smoothing"]:
+        out["kl_divergence"]["target_smoothing"] = P["kl_smoothing"]
+    # inputs are in [0, 1]; the layer's default fill is noise clipped to that range
+    out["random_erasing"] = {"augment": {**da, "keras_da": {
+        "erasing": {"value_range": [0.0, 1.0], **P["erasing"]}}}}
+    out["reduce_on_plateau"] = {"lr_schedule": {"name": "plateau", **P["plateau"]}}
+    out["cosine"] = {"lr_schedule": {"name": "cosine", **P["cosine"]}}
+    return out
 
 
 def trick_specs(P: dict, seed: int) -> dict[str, dict]:
     """Trick name -> spec, for one seed."""
-    out = {"baseline": base_spec(P, seed)}
-    for a in P["label_smoothing"]:
-        s = base_spec(P, seed)
-        s["loss"] = {"name": "categorical_crossentropy", "label_smoothing": a}
-        out[f"label_smoothing_{a:g}"] = s
-    s = base_spec(P, seed)
-    s["loss"] = {"name": "kl_divergence"}
-    if P["kl_smoothing"]:
-        s["target_smoothing"] = P["kl_smoothing"]
-    out["kl_divergence"] = s
-    s = base_spec(P, seed)
-    # inputs are in [0, 1]; the layer's default fill is noise clipped to that range
-    s["augment"]["keras_da"] = {"erasing": {"value_range": [0.0, 1.0], **P["erasing"]}}
-    out["random_erasing"] = s
-    s = base_spec(P, seed)
-    s["lr_schedule"] = {"name": "plateau", **P["plateau"]}
-    out["reduce_on_plateau"] = s
-    s = base_spec(P, seed)
-    s["lr_schedule"] = {"name": "cosine", **P["cosine"]}
-    out["cosine"] = s
-    return out
+    return {trick: make_spec(P, seed, **{**_recipe(P), **change})
+            for trick, change in trick_changes(P).items()}
 
 
 def runs(P: dict) -> list[dict]:
@@ -130,7 +118,7 @@ def runs(P: dict) -> list[dict]:
     for name, cfg in (P.get("architectures") or {}).items():
         for seed in P["arch_seeds"]:
             out.append({"labels": {"trick": "architecture", "architecture": name, "seed": seed},
-                        "spec": base_spec(P, seed, model=cfg)})
+                        "spec": make_spec(P, seed, **_recipe(P), model=cfg)})
     return out
 
 

@@ -6,13 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from lib import models, throughput
+from lib import benchmark, models
 from lib.augment import one_hot
 
 
 def test_article_generator_mixes_two_classes_with_folded_ratio(tiny_data):
     x, y = tiny_data[:2]
-    gen = throughput.article_bc_generator(x, one_hot(y), batch_size=32, step_size=16,
+    gen = benchmark.article_bc_generator(x, one_hot(y), batch_size=32, step_size=16,
                                           rng=np.random.RandomState(0))
     xb, yb = next(gen)
     assert xb.shape == (32, 32, 32, 3) and xb.dtype == np.float32 and xb.max() <= 1.0
@@ -64,7 +64,7 @@ def test_flop_count_agrees_with_xla_cost_analysis():
 
 def test_measure_reports_every_item_and_ratio(tiny_data, tmp_path):
     x, y = tiny_data[:2]
-    res = throughput.measure(width=2, batch_size=16, batches=2, repeats=1, data=(x, y),
+    res = benchmark.measure(width=2, batch_size=16, batches=2, repeats=1, data=(x, y),
                              log=lambda s: None)
     assert set(res["images_per_second"]) == {"pipeline", "article_generator", "train_step",
                                              "ours_end_to_end", "article_end_to_end",
@@ -74,8 +74,8 @@ def test_measure_reports_every_item_and_ratio(tiny_data, tmp_path):
     ips = res["images_per_second"]
     assert res["ratios"]["pipeline_over_train_step"] == pytest.approx(
         ips["pipeline"] / ips["train_step"])
-    md = throughput.to_markdown(res)
+    md = benchmark.to_markdown(res)
     assert "(a)/(b)" in md and "MFLOP" in md
     json.dumps(res)   # serializable as written by make bench
     with pytest.raises(ValueError, match="need"):
-        throughput.measure(width=2, batch_size=16, batches=50, repeats=1, data=(x, y))
+        benchmark.measure(width=2, batch_size=16, batches=50, repeats=1, data=(x, y))

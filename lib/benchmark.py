@@ -1,8 +1,8 @@
 """``make bench``: images/s of our input pipeline, of the training step, and
 of the BC-learning article's way of training, measured in one process.
 
-    python -m lib.throughput [--width 64] [--batch-size 128] [--batches 15]
-                             [--repeats 2] [--out results/bench]
+    python -m lib.benchmark [--width 64] [--batch-size 128] [--batches 12]
+                            [--repeats 4] [--out results/bench]
 
 What is timed (cnn10, BC mixing, KL loss, Adam, the same model for all):
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .runfiles import environment
 from .runs import results_root
 
 
@@ -81,19 +81,18 @@ def _compiled(width: int, jit: bool, seed: int = 0):
     return m
 
 
-def measure(width: int = 64, batch_size: int = 128, batches: int = 15, repeats: int = 2,
+def measure(width: int = 64, batch_size: int = 128, batches: int = 12, repeats: int = 4,
             data=None, log=print) -> dict:
     """Run every measurement; returns a dict of results (images/s per item,
     FLOPs, ratios, environment)."""
-    import keras
 
-    from . import models, train
+    from . import models
     from .augment import one_hot
-    from .data import stratified_subset
+    from .data import load_data, stratified_subset
     from .pipeline import MixingBatches
 
     if data is None:
-        xtr, ytr, _, _ = train.load_data({"name": "cifar10"})
+        xtr, ytr, _, _ = load_data({"name": "cifar10"})
     else:
         xtr, ytr = data[:2]
     n = batches * batch_size
@@ -185,8 +184,7 @@ def measure(width: int = 64, batch_size: int = 128, batches: int = 15, repeats: 
         "flops_per_image": flops,
         "achieved_train_gflops_per_second": med["train_step"] * flops["train"] / 1e9,
         "params": int(fast.count_params()),
-        "environment": {**train.environment(), "processor": platform.processor(),
-                        "python": platform.python_version()},
+        "environment": environment(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -239,7 +237,7 @@ def to_markdown(res: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lib.throughput", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m lib.benchmark", description=__doc__.split("\n")[0])
     ap.add_argument("--width", type=int, default=64, help="cnn10 width (64 = the article's)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--batches", type=int, default=12, help="batches per measurement")

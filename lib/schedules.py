@@ -1,0 +1,115 @@
+"""Learning-rate schedules behind one interface, for the trainer's
+one-``fit``-per-epoch loop.
+
+A spec's ``lr_schedule`` names one of:
+
+- ``constant``: the optimizer's rate throughout;
+- ``step``: ``factor`` once per milestone reached (the BC article's "x0.2 at
+  100/150/200"), or, with ``multipliers``, the i-th multiplier of the base
+  rate once the i-th milestone is reached (the Keras ResNet example);
+- ``cosine``: Keras's ``CosineDecay`` per optimizer step over the whole run;
+- ``plateau``: Keras's ``ReduceLROnPlateau`` once per epoch.
+
+Every schedule answers the same calls: ``optimizer_rate()`` (what the
+optimizer is built with), ``start_epoch(epoch, model)`` (sets and returns the
+epoch's starting rate), ``end_epoch(epoch, logs, model)`` and
+``state()`` (what a checkpoint must keep so a resumed run changes the rate
+at the same epochs as an uninterrupted one).
+"""
+
+from __future__ import annotations
+
+import keras
+
+NAMES = ("constant", "step", "cosine", "plateau")
+#: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
+PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
+
+
+def make(cfg: dict, base_lr: float, total_steps: int, state: dict | None = None) -> "Schedule":
+    """The schedule for a spec's ``lr_schedule`` entry; ``total_steps`` is the
+    run's optimizer steps (cosine decays over them), ``state`` what ``state()``
+    returned at the last checkpoint."""
+    name = cfg.get("name", "constant")
+    if name in ("constant", "step"):
+        return EpochSchedule(cfg, base_lr)
+    if name == "cosine":
+        return CosineSchedule(cfg, base_lr, total_steps)
+    if name == "plateau":
+        return PlateauSchedule(cfg, base_lr, state)
+    raise ValueError(f"unknown lr_schedule {name!r}; known: {NAMES}")
+
+
+def current_rate(optimizer) -> float:
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+class Schedule:
+    def __init__(self, cfg: dict, base_lr: float):
+        self.cfg, self.base_lr = cfg, base_lr
+
+    def optimizer_rate(self):
+        return self.base_lr
+
+    def start_epoch(self, epoch: int, model) -> float:
+        return current_rate(model.optimizer)
+
+    def end_epoch(self, epoch: int, logs: dict, model) -> None:
+        pass
+
+    def state(self) -> dict:
+        return {}
+
+
+class EpochSchedule(Schedule):
+    """``constant`` and ``step``: the rate is a function of the epoch alone."""
+
+    def rate(self, epoch: int) -> float:
+        """Rate of the 0-based ``epoch``."""
+        if self.cfg.get("name", "constant") == "constant":
+            return self.base_lr
+        passed = sum(epoch >= m for m in self.cfg["milestones"])
+        if "multipliers" in self.cfg:
+            return self.base_lr * (self.cfg["multipliers"][passed - 1] if passed else 1.0)
+        return self.base_lr * self.cfg["factor"] ** passed
+
+    def start_epoch(self, epoch: int, model) -> float:
+        lr = self.rate(epoch)
+        model.optimizer.learning_rate.assign(lr)
+        return lr
+
+
+class CosineSchedule(Schedule):
+    """Per step, inside the optimizer (so its position is in the optimizer's
+    checkpoint), from the base rate to ``alpha`` times it, without restarts."""
+
+    def __init__(self, cfg: dict, base_lr: float, total_steps: int):
+        super().__init__(cfg, base_lr)
+        self.total_steps = total_steps
+
+    def optimizer_rate(self):
+        return keras.optimizers.schedules.CosineDecay(
+            self.base_lr, decay_steps=self.total_steps, alpha=self.cfg.get("alpha", 0.0))
+
+
+class PlateauSchedule(Schedule):
+    """Keras's ReduceLROnPlateau, driven by hand once per epoch: a callback
+    passed to each one-epoch ``fit`` would be reset by ``on_train_begin``."""
+
+    def __init__(self, cfg: dict, base_lr: float, state: dict | None = None):
+        super().__init__(cfg, base_lr)
+        self.callback = keras.callbacks.ReduceLROnPlateau(
+            **{k: cfg[k] for k in PLATEAU_KEYS if k in cfg})
+        for k, v in (state or {}).items():
+            setattr(self.callback, k, v)
+
+    def end_epoch(self, epoch: int, logs: dict, model) -> None:
+        """May lower the optimizer's rate for the next epoch."""
+        self.callback.set_model(model)
+        self.callback.on_epoch_end(epoch, dict(logs))
+
+    def state(self) -> dict:
+        cb = self.callback
+        return {"best": None if cb.best is None else float(cb.best),
+                "wait": int(cb.wait), "cooldown_counter": int(cb.cooldown_counter)}
+

@@ -1,0 +1,61 @@
+"""bc_learning: profiles, parameter checks and the runs they define."""
+
+import copy
+
+import pytest
+
+from lib import params, runs, train
+from lib.params import ParamError
+
+
+def _bc(**changes):
+    P = params.load("bc_learning", "smoke")
+    P = copy.deepcopy(P)
+    for k, v in changes.items():
+        P[k] = v
+    return P
+
+
+def test_profiles_load_and_paper_holds_the_articles_settings():
+    P = params.load("bc_learning", "paper")
+    assert P["epochs"] == 250 and P["model"] == {"name": "cnn10", "width": 64}
+    assert P["optimizer"] == {"name": "adam", "learning_rate": 0.001}
+    assert P["loss"]["name"] == "kl_divergence"
+    assert P["lr_decay"] == {"milestones": [100, 150, 200], "factor": 0.2}
+    table = {k: (c["mixing"], c["batch_size"], c.get("step_size"), c["lr_decay"], c["standard_da"])
+             for k, c in P["cases"].items()}
+    assert table == {0: ("none", 128, None, False, False), 1: ("bc", 128, 128, False, False),
+                     2: ("bc", 1024, 128, False, False), 3: ("bc", 1024, 1024, False, False),
+                     4: ("bc", 128, 128, True, False), 5: ("bc", 128, 128, True, True),
+                     6: ("bc_plus", 128, 128, True, True)}
+    for prof in ("smoke", "quick"):
+        params.load("bc_learning", prof)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cases": {9: {"mixing": "bc", "batch_size": 8, "lr_decay": False, "standard_da": False}}},
+     "unknown case 9"),
+    ({"cases": {1: {"mixing": "bc", "batch_size": 100, "step_size": 64, "lr_decay": False,
+                    "standard_da": False}}}, "cases.1.batch_size"),
+    ({"model": {"name": "vgg"}}, "model.name"),
+    ({"epochs": 0}, "epochs"),
+    ({"seeds": []}, "seeds"),
+    ({"learning_rate": 0.1}, "unknown parameter"),
+])
+def test_bad_parameters_fail_before_training(change, message, monkeypatch):
+    monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("trained"))
+    from lib.experiments import bc_learning
+    with pytest.raises(ParamError, match=message):
+        bc_learning.validate(_bc(**change))
+
+
+def test_profile_runs_have_one_spec_per_case_and_seed():
+    from lib.experiments import bc_learning
+    P = params.load("bc_learning", "quick")
+    out = bc_learning.runs(P)
+    labels = [(r["labels"]["case"], r["labels"]["seed"]) for r in out]
+    assert (2, 1) not in labels and (2, 0) in labels          # case_seeds override
+    assert len({runs.spec_id(r["spec"]) for r in out}) == len(out)
+    s5 = bc_learning.case_spec(P, 5, 0)
+    assert s5["mixing"] == {"name": "bc", "step_size": 128}
+    assert s5["augment"]["standard_da"] and s5["lr_schedule"]["name"] == "step"

@@ -1,0 +1,28 @@
+"""natural_artificial_loss: profiles, patterns and parameter checks."""
+
+import pytest
+
+from lib import params
+from lib.params import ParamError
+
+
+def test_natural_artificial_profiles():
+    from lib.experiments import natural_artificial_loss as nat
+    P = params.load("natural_artificial_loss", "paper")
+    assert P["epochs"] == 100 and P["batch_size"] == 512 and P["model"]["width"] == 64
+    out = nat.runs(P)
+    per = {}
+    for r in out:
+        per[r["labels"]["pattern"]] = per.get(r["labels"]["pattern"], 0) + 1
+    assert per == {"natural_hardmax": 5, "natural_softmax": 15, "multi_softmax": 5,
+                   "normal_lr1e-3": 15, "normal_lr1e-2": 5}
+    lr = {r["labels"]["pattern"]: r["spec"]["optimizer"]["learning_rate"] for r in out}
+    assert lr["normal_lr1e-2"] == 0.01 and lr["natural_softmax"] == 0.001
+    assert {r["spec"]["lr_schedule"]["name"] for r in out} == {"constant"}
+    for prof in ("smoke", "quick"):
+        params.load("natural_artificial_loss", prof)
+    bad = dict(P, patterns={"natural_softmax": {"loss": "focal", "learning_rate": 0.001}})
+    with pytest.raises(ParamError, match="patterns.natural_softmax.loss"):
+        nat.validate(bad)
+    with pytest.raises(ParamError, match="unknown pattern"):
+        nat.validate(dict(P, patterns={"big": {"loss": "natural_softmax", "learning_rate": 0.1}}))

@@ -1,0 +1,11 @@
+"""lib.params: profile loading."""
+
+import pytest
+
+from lib import params
+from lib.params import ParamError
+
+
+def test_unknown_profile_is_named():
+    with pytest.raises(ParamError, match="no profile 'huge'"):
+        params.load("bc_learning", "huge")

@@ -1,0 +1,124 @@
+"""lib.train: a run learns, resumes after an interruption or a kill with each
+epoch once, stops on a non-finite loss, and honours mixed precision."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lib import lossgrad, runs, train
+
+REPO = Path(__file__).resolve().parent.parent
+QUIET = dict(jit_compile=False, log=lambda s: None)
+
+
+def test_tiny_model_learns(tiny_spec, tiny_data):
+    spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
+            "batch_size": 8, "epochs": 4, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
+            "lr_schedule": {"name": "constant"}}
+    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert run["metrics"]["final_train_accuracy"] > 0.3      # chance is 0.1
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_each_epoch_once(tiny_spec, tiny_data):
+    d = runs.run_dir(tiny_spec, "smoke")
+
+    def stop_after(epoch):
+        if epoch == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train.fit(tiny_spec, d, data=tiny_data, jit_compile=False, log=lambda s: None,
+                  after_epoch=stop_after)
+    assert not runs.is_finished(d)
+    assert json.loads((d / "checkpoint" / "state.json").read_text())["epochs_done"] == 2
+    first_two = train.read_history(d / "history.csv")
+    logs = []
+    run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=logs.append)
+    assert any("resuming after epoch 2/3" in s for s in logs)
+    assert run["history"]["epoch"].tolist() == [1, 2, 3]
+    assert run["history"].iloc[:2].to_dict("records") == first_two
+    assert not (d / "checkpoint").exists()           # resume state is dropped when finished
+
+
+def test_killed_process_resumes(tiny_spec, tiny_data, tmp_path):
+    """SIGKILL a training process mid-run, then finish the run in this one."""
+    spec = {**tiny_spec, "epochs": 30}
+    d = runs.run_dir(spec, "smoke")
+    script = tmp_path / "train.py"
+    import numpy as np
+    np.savez(tmp_path / "data.npz", *tiny_data)
+    script.write_text(
+        "import json, sys, numpy as np\n"
+        "from lib import train\n"
+        f"z = np.load({str(tmp_path / 'data.npz')!r})\n"
+        "data = tuple(z[f'arr_{i}'] for i in range(4))\n"
+        f"train.fit(json.loads({json.dumps(json.dumps(spec))}), {str(d)!r}, data=data, jit_compile=False)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = d / "checkpoint" / "state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["epochs_done"] >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the training process ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 2 <= done < 30 and not runs.is_finished(d)
+    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert run["history"]["epoch"].tolist() == list(range(1, 31))
+
+
+def test_nan_loss_stops_with_clear_error_and_nothing_cached(tiny_spec, tiny_data):
+    spec = {**tiny_spec, "optimizer": {"name": "sgd", "learning_rate": 1e30},
+            "loss": {"name": "categorical_crossentropy"}}
+    d = runs.run_dir(spec, "smoke")
+    with pytest.raises(train.NonFiniteLossError, match="loss became"):
+        runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert not runs.is_finished(d)
+
+
+def test_mixed_precision_is_opt_in_recorded_and_restored(tiny_spec, tiny_data):
+    import keras
+
+    spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
+            "batch_size": 8, "epochs": 2, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
+            "lr_schedule": {"name": "constant"}}
+    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None,
+                      mixed_precision=True)
+    assert run["metrics"]["dtype_policy"] == "mixed_bfloat16"
+    assert run["metrics"]["final_train_accuracy"] > 0.2       # still learns (chance 0.1)
+    assert keras.config.dtype_policy().name == "float32"     # the global policy is put back
+    plain = runs.ensure({**spec, "seed": 1}, "smoke", data=tiny_data, jit_compile=False,
+                        log=lambda s: None)
+    assert plain["metrics"]["dtype_policy"] == "float32"
+
+
+QUIET = dict(jit_compile=False, log=lambda s: None)
+
+
+def test_kl_divergence_run_uses_the_smoothed_targets(tiny_spec, tiny_data):
+    """Same seed, same soft targets: CE with Keras's label_smoothing and KL on
+    targets smoothed in the data follow the same path (equal gradients)."""
+    common = dict(tiny_spec, epochs=2, mixing={"name": "none"}, lr_schedule={"name": "constant"})
+    ce = dict(common, loss={"name": "categorical_crossentropy", "label_smoothing": 0.2})
+    kl = dict(common, loss={"name": "kl_divergence"}, target_smoothing=0.2)
+    h_ce = runs.ensure(ce, "smoke", data=tiny_data, **QUIET)["history"]
+    h_kl = runs.ensure(kl, "smoke", data=tiny_data, **QUIET)["history"]
+    np.testing.assert_allclose(h_kl["test_accuracy"], h_ce["test_accuracy"], atol=0.051)
+    # the training loss differs by the targets' entropy (0.2-smoothed, 10 classes)
+    t = np.full(10, 0.02); t[0] = 0.82
+    np.testing.assert_allclose(h_ce["loss"] - h_kl["loss"], lossgrad.entropy(t[None])[0], atol=0.02)
