@@ -1,4 +1,6 @@
-"""Figures shared by the notebooks (matplotlib; one function per kind)."""
+"""Figures shared by the notebooks (matplotlib), one function per kind of
+figure. Every function returns the figure (``progress_animation`` the path
+of the saved GIF); saving is ``lib.report.save_figure``."""
 
 from __future__ import annotations
 
@@ -6,95 +8,222 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .data import CLASSES
 
+VERDICT_COLORS = {"helps": "C2", "hurts": "C3"}
 
-def mixed_samples(anchors, partners, mixed, anchor_labels, partner_labels, r, n: int = 8):
-    """Three rows: anchor, its partner, and the mix, titled with the classes
-    and the anchor weight r. Images are floats in [0, 1] or uint8."""
-    n = min(n, len(mixed))
-    fig, axes = plt.subplots(3, n, figsize=(1.5 * n, 5.0))
-    rows = (("anchor", anchors, anchor_labels), ("partner", partners, partner_labels),
-            ("mixed", mixed, None))
-    for i, (name, imgs, labels) in enumerate(rows):
-        for j in range(n):
+
+def _label(key, labels: dict | None) -> str:
+    """``"<key> <label>"``, or the key alone without a label."""
+    text = (labels or {}).get(key)
+    return f"{key} {text}" if text and str(text) != str(key) else str(key)
+
+
+def _as_float_image(img) -> np.ndarray:
+    img = np.asarray(img, np.float32)
+    return np.clip(img / (255.0 if img.max() > 1.5 else 1.0), 0, 1)
+
+
+def soft_label_text(soft, k: int = 2) -> str:
+    """The ``k`` largest entries of a soft label as "class weight" lines."""
+    soft = np.asarray(soft, float)
+    top = np.argsort(soft)[::-1][:k]
+    return "\n".join(f"{CLASSES[c]} {soft[c]:.2f}" for c in top if soft[c] > 0)
+
+
+def image_grid(rows, titles=None, row_labels=None, title: str = "", size: float = 1.5):
+    """A grid of images, one list of images per row; ``titles`` (same shape,
+    strings, may contain line breaks, e.g. :func:`soft_label_text`) are
+    drawn above each image. Images are floats in [0, 1] or 0..255."""
+    nrow, ncol = len(rows), max(len(r) for r in rows)
+    lines = max((str(t).count("\n") + 1 for row in (titles or []) for t in (row or [])), default=0)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(size * ncol, (size + 0.2 + 0.15 * lines) * nrow),
+                             squeeze=False)
+    for i, row in enumerate(rows):
+        for j in range(ncol):
             ax = axes[i, j]
-            img = np.asarray(imgs[j], np.float32)
-            ax.imshow(np.clip(img / (255.0 if img.max() > 1.5 else 1.0), 0, 1))
             ax.set_xticks([]), ax.set_yticks([])
-            if labels is not None:
-                ax.set_title(CLASSES[labels[j]], fontsize=8)
-            else:
-                ax.set_title(f"r={r[j]:.2f}", fontsize=8)
-        axes[i, 0].set_ylabel(name)
-    fig.suptitle("BC mixing: anchor weight r ≥ 0.5, partner from another class")
+            if j >= len(row):
+                ax.axis("off")
+                continue
+            ax.imshow(_as_float_image(row[j]))
+            if titles is not None and titles[i] is not None:
+                ax.set_title(titles[i][j], fontsize=7)
+        if row_labels is not None:
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def error_curves(hist: pd.DataFrame, by: str, title: str = "", col_wrap: int = 4):
-    """Train (dashed) and test (solid) error per epoch, one panel per ``by``
-    value; the line is the mean over seeds, the band its min–max."""
-    keys = sorted(hist[by].unique())
-    ncol = min(col_wrap, len(keys))
-    nrow = int(np.ceil(len(keys) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.8 * nrow),
-                             sharex=True, sharey=True, squeeze=False)
-    for ax, key in zip(axes.flat, keys):
+def learning_curves(hist: pd.DataFrame, by: str, labels: dict | None = None, error: bool = False,
+                    loss: bool | None = None, order=None, title: str = "", col_wrap: int = 4):
+    """Per-epoch curves, one panel column per ``by`` value (wrapped after
+    ``col_wrap``): accuracy, or error (1 − accuracy) with ``error=True``, and
+    below it the loss (default: when not ``error``). Train dashed, test solid;
+    the line is the mean over seeds, the band its min–max."""
+    keys = [k for k in (order if order is not None else sorted(hist[by].unique()))
+            if k in set(hist[by])]
+    loss = (not error) if loss is None else loss
+    quantities = [("error" if error else "accuracy", "accuracy", "test_accuracy")]
+    if loss:
+        quantities.append(("loss", "loss", "test_loss"))
+    nq, ncol = len(quantities), min(col_wrap, len(keys))
+    nblock = int(np.ceil(len(keys) / ncol))
+    fig, axes = plt.subplots(nblock * nq, ncol, figsize=(2.9 * ncol, 2.3 * nblock * nq + 0.6),
+                             sharex=True, squeeze=False)
+    for k, key in enumerate(keys):
         h = hist[hist[by] == key]
         n = h["seed"].nunique() if "seed" in h else 1
-        for col, style, label in (("accuracy", "--", "train"), ("test_accuracy", "-", "test")):
-            g = (1.0 - h[col]).groupby(h["epoch"])
-            line, = ax.plot(g.mean().index, g.mean().values, style, label=label)
-            if n > 1:
-                ax.fill_between(g.mean().index, g.min().values, g.max().values,
-                                color=line.get_color(), alpha=0.2)
-        ax.set_title(f"{by} {key} (n={n})", fontsize=9)
-        ax.grid(alpha=0.3)
-    for ax in axes.flat[len(keys):]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    for ax in axes[:, 0]:
-        ax.set_ylabel("error")
-    axes.flat[0].legend(fontsize=8)
-    fig.suptitle(title or "train (dashed) and test (solid) error; band = min–max over seeds")
+        for q, (name, tr, te) in enumerate(quantities):
+            ax = axes[(k // ncol) * nq + q, k % ncol]
+            for col, style, part in ((tr, "--", "train"), (te, "-", "test")):
+                values = 1.0 - h[col] if name == "error" else h[col]
+                g = values.groupby(h["epoch"])
+                line, = ax.plot(g.mean().index, g.mean().values, style, label=part)
+                if n > 1:
+                    ax.fill_between(g.mean().index, g.min().values, g.max().values,
+                                    color=line.get_color(), alpha=0.2)
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylabel(name, fontsize=8)
+            if q == 0:
+                ax.set_title(f"{textwrap.fill(_label(key, labels), 28)} (n={n})", fontsize=8)
+    for q in range(nq):   # one y scale per quantity
+        row_axes = [axes[b * nq + q, c] for b in range(nblock) for c in range(ncol)
+                    if b * ncol + c < len(keys)]
+        for ax in row_axes[1:]:
+            ax.sharey(row_axes[0])
+        row_axes[0].autoscale_view(scalex=False)   # over every shared panel's data
+    for k in range(len(keys), nblock * ncol):
+        for q in range(nq):
+            axes[(k // ncol) * nq + q, k % ncol].axis("off")
+    for c in range(ncol):
+        last = max(b for b in range(nblock) if b * ncol + c < len(keys))
+        axes[last * nq + nq - 1, c].set_xlabel("epoch")
+        axes[last * nq + nq - 1, c].xaxis.set_tick_params(labelbottom=True)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(title or "train (dashed) and test (solid); band = min–max over seeds", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def versus_article(summary: pd.DataFrame, by: str, metric: str = "final_test_accuracy",
-                   title: str = "", table: pd.DataFrame | None = None):
-    """Our mean ± std per ``by`` value beside the article's single number;
-    with ``table`` (one row per run) each seed is drawn as a small dot."""
-    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(summary), 3.6))
+def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels: dict | None = None,
+                    metric: str = "final_test_accuracy", title: str = ""):
+    """Bars of our mean ± std over seeds (``lib.stats.summarize`` output),
+    each seed a dot, and the article's single value (its ``article`` column)
+    marked beside each bar."""
+    # the legend sits outside the axes, so few bars still need a wide figure
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.1 * len(summary)), 3.8))
     x = np.arange(len(summary))
-    if table is not None:
-        for i, key in enumerate(summary[by]):
-            vals = table.loc[table[by] == key, metric]
-            ax.plot(np.full(len(vals), i - 0.25), vals, ".", color="0.5",
-                    label="ours, each seed" if i == 0 else None)
-    ax.errorbar(x - 0.1, summary[f"{metric}_mean"], yerr=summary[f"{metric}_std"].fillna(0),
-                fmt="o", capsize=4, label="ours (mean ± std over seeds)")
-    if "article" in summary:
-        ax.plot(x + 0.1, summary["article"], "s", color="C3", label="article (one run)")
-    ax.set_xticks(x, [f"{by} {k}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])],
-                  fontsize=8)
+    ax.bar(x, summary[f"{metric}_mean"], width=0.6, yerr=summary[f"{metric}_std"].fillna(0),
+           capsize=4, color="C0", alpha=0.7, label="ours: mean ± std over seeds")
+    for i, key in enumerate(summary[by]):
+        vals = table.loc[table[by] == key, metric]
+        ax.plot(np.full(len(vals), i), vals, ".", color="k", ms=4,
+                label="ours: each seed" if i == 0 else None)
+    if "article" in summary and summary["article"].notna().any():
+        ax.plot(x + 0.38, summary["article"], "_", ms=18, mew=3, color="C3", label="article (one run)")
+    names = [f"{textwrap.fill(_label(k, labels), 14)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
+    ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
+          xlabel: str = "change in final test accuracy (points)"):
+    """Each change of a ``lib.stats.compare_many`` table as a point with its
+    95 % interval (coloured by verdict: green helps, red hurts, grey
+    otherwise), the article's change marked beside, the verdict at the right."""
+    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(changes) + 1.4))
+    y = np.arange(len(changes))[::-1]
+    ours = changes["ours"].to_numpy(float) * scale
+    lo = np.nan_to_num((changes["ours"] - changes["ci95_low"]).to_numpy(float) * scale)
+    hi = np.nan_to_num((changes["ci95_high"] - changes["ours"]).to_numpy(float) * scale)
+    for yi, o, l, h, v in zip(y, ours, lo, hi, changes["verdict"]):
+        ax.errorbar(o, yi, xerr=[[l], [h]], fmt="o", capsize=4, color=VERDICT_COLORS.get(v, "0.45"))
+    ax.plot([], [], "o", color="0.45", label="ours: mean change, 95 % t interval")
+    if "article" in changes and changes["article"].notna().any():
+        ax.plot(changes["article"].to_numpy(float) * scale, y, "D", color="C3", ms=6, mfc="none",
+                mew=1.5, label="article (one run each)")
+    ax.axvline(0, color="k", lw=0.8)
+    names = [f"{textwrap.fill(str(c), 30)}\n({t}, n={a}/{b})" for c, t, a, b in
+             zip(changes["change"], changes["test"], changes["n_a"], changes["n_b"])]
+    ax.set_yticks(y, names, fontsize=7)
+    for yi, v in zip(y, changes["verdict"]):
+        ax.annotate(textwrap.fill(v, 24), (1.0, yi), xycoords=("axes fraction", "data"),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_ylim(-0.7, len(changes) - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)
+    ax.set_title(title, fontsize=10, pad=22)
+    fig.tight_layout()
+    return fig
+
+
+def sweep(summary: pd.DataFrame, x: str, table: pd.DataFrame | None = None,
+          metric: str = "final_test_accuracy", article: dict | None = None, xlabel: str | None = None,
+          title: str = ""):
+    """``metric`` (mean ± std over seeds, ``lib.stats.summarize`` output)
+    against a numeric parameter ``x``, each run a grey dot, the article's
+    values as red squares."""
+    s = summary.sort_values(x)
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ax.errorbar(s[x], s[f"{metric}_mean"], yerr=s[f"{metric}_std"].fillna(0), fmt="o-", capsize=4,
+                label="ours: mean ± std")
+    if table is not None:
+        ax.plot(table[x], table[metric], ".", color="0.5", label="each seed")
+    art = {k: v for k, v in (article or {}).items() if v is not None}
+    if art:
+        ax.plot(list(art), list(art.values()), "s", color="C3", label="article (one run)")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_xticks(s[x])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_check(analytic, grads: dict, entropy, value_gaps):
+    """Two panels: numerical loss gradients w.r.t. the logits against the
+    analytic softmax(z) − t, one marker per loss in ``grads``; and the
+    per-sample difference of two losses' values (``value_gaps``) against the
+    targets' entropy H(t), with the line difference = H(t)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    styles = [dict(marker="o", ms=5, mfc="none"), dict(marker=".", ms=3), dict(marker="x", ms=3, alpha=0.5)]
+    for (name, g), st in zip(grads.items(), styles * 3):
+        axes[0].plot(np.ravel(analytic), np.ravel(g), ls="none", label=name, **st)
+    axes[0].set_xlabel("softmax(z) − t")
+    axes[0].set_ylabel("numerical d loss / d z")
+    axes[0].set_title("gradients w.r.t. the logits", fontsize=9)
+    h = np.asarray(entropy)
+    axes[1].plot(h, value_gaps, "o", ms=4, label="per sample")
+    axes[1].plot([0, h.max()], [0, h.max()], "k:", lw=1, label="difference = H(t)")
+    axes[1].set_xlabel("entropy of the targets H(t), nats")
+    axes[1].set_ylabel("CE − KL")
+    axes[1].set_title("the values differ by H(t)", fontsize=9)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 def box_with_points(table: pd.DataFrame, by: str, metric: str, order, labels=None,
                     title: str = "", ref: dict | None = None):
-    """Box plot per group with every run drawn as a jittered dot."""
+    """Box plot per group with every run drawn as a jittered dot; ``ref``
+    maps y values to (text, colour) reference lines."""
     order = [k for k in order if k in set(table[by])]
     data = [table.loc[table[by] == k, metric].to_numpy() for k in order]
     fig, ax = plt.subplots(figsize=(1.2 + 1.5 * len(order), 3.8))
@@ -102,7 +231,7 @@ def box_with_points(table: pd.DataFrame, by: str, metric: str, order, labels=Non
     rng = np.random.default_rng(0)
     for i, d in enumerate(data, 1):
         ax.plot(i + rng.uniform(-0.12, 0.12, len(d)), d, "o", ms=4, alpha=0.7, color="C0")
-    names = [textwrap.fill(labels.get(k, k) if labels else k, 16) for k in order]
+    names = [textwrap.fill(str(labels.get(k, k) if labels else k), 16) for k in order]
     ax.set_xticks(range(1, len(order) + 1),
                   [f"{n}\nn={len(d)}" for n, d in zip(names, data)], fontsize=8)
     for y, (text, color) in (ref or {}).items():
@@ -155,83 +284,6 @@ def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fp
     return path
 
 
-def learning_curves(hist: pd.DataFrame, by: str, labels: dict | None = None, title: str = ""):
-    """Accuracy (top row) and loss (bottom row) per epoch, one column per
-    ``by`` value: train dashed, test solid, mean over seeds, band min–max."""
-    keys = sorted(hist[by].unique())
-    fig, axes = plt.subplots(2, len(keys), figsize=(2.4 * len(keys), 4.8), sharex=True,
-                             sharey="row", squeeze=False)
-    for j, key in enumerate(keys):
-        h = hist[hist[by] == key]
-        n = h["seed"].nunique()
-        for i, (tr, te) in enumerate((("accuracy", "test_accuracy"), ("loss", "test_loss"))):
-            ax = axes[i, j]
-            for col, style, name in ((tr, "--", "train"), (te, "-", "test")):
-                g = h[col].groupby(h["epoch"])
-                line, = ax.plot(g.mean().index, g.mean().values, style, label=name)
-                if n > 1:
-                    ax.fill_between(g.mean().index, g.min().values, g.max().values,
-                                    color=line.get_color(), alpha=0.2)
-            ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes[0, j].set_title(f"{key} {labels.get(key, '') if labels else ''}\n(n={n})", fontsize=8)
-        axes[1, j].set_xlabel("epoch")
-    axes[0, 0].set_ylabel("accuracy")
-    axes[1, 0].set_ylabel("loss")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(title or "train (dashed) and test (solid); band = min–max over seeds", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels: dict | None = None,
-                    metric: str = "final_test_accuracy", title: str = ""):
-    """Bars of our mean ± std over seeds (each seed a dot) with the article's
-    single value marked beside each bar."""
-    # the legend sits outside the axes, so few bars still need a wide figure
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.0 * len(summary)), 3.8))
-    x = np.arange(len(summary))
-    ax.bar(x, summary[f"{metric}_mean"], width=0.6, yerr=summary[f"{metric}_std"].fillna(0),
-           capsize=4, color="C0", alpha=0.7, label="ours: mean ± std over seeds")
-    for i, key in enumerate(summary[by]):
-        vals = table.loc[table[by] == key, metric]
-        ax.plot(np.full(len(vals), i), vals, ".", color="k", ms=4,
-                label="ours: each seed" if i == 0 else None)
-    if "article" in summary:
-        ax.plot(x + 0.38, summary["article"], "_", ms=18, mew=3, color="C3", label="article (one run)")
-    names = [f"{k}\n{labels.get(k, '') if labels else ''}\nn={n}"
-             for k, n in zip(summary[by], summary["n_seeds"])]
-    ax.set_xticks(x, names, fontsize=8)
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def gains(changes: pd.DataFrame, title: str = ""):
-    """Horizontal bars of each change's mean gain with its 95% interval, one
-    row per ``changes`` row (``lib.report.changes`` output), verdict beside."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(changes) + 1.2))
-    y = np.arange(len(changes))[::-1]
-    ours = changes["ours"].to_numpy() * 100
-    lo = (changes["ours"] - changes["ci95_low"]).fillna(0).to_numpy() * 100
-    hi = (changes["ci95_high"] - changes["ours"]).fillna(0).to_numpy() * 100
-    colors = ["C2" if v == "helps" else "C3" if v == "hurts" else "0.6" for v in changes["verdict"]]
-    ax.barh(y, ours, color=colors, alpha=0.8, xerr=[lo, hi], capsize=3)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(y, [f"{c} ({s})" for c, s in zip(changes["change"], changes["seeds"])], fontsize=8)
-    for yi, v in zip(y, changes["verdict"]):
-        ax.annotate(v, (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=7)
-    ax.set_xlabel("change in final test accuracy (points), 95% Welch interval")
-    ax.grid(alpha=0.3, axis="x")
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None):
     """Learning rate per epoch (log scale) of the ``keys`` groups, every seed
     drawn (a plateau schedule can differ between seeds)."""
@@ -254,7 +306,8 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None):
 def accuracy_vs_cost(arch: pd.DataFrame, metric: str = "final_test_accuracy", title: str = ""):
     """Two panels, accuracy (mean ± std over seeds) against batch-1 latency
     (median, 10th–90th percentile bar) and against parameter count. ``arch``
-    has one row per model: model, params, latency_ms_*, ``metric``_mean/_std."""
+    has one row per model: model, params, n_seeds, latency_ms_median/_p10/_p90,
+    ``metric``_mean/_std."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     yerr = arch[f"{metric}_std"].fillna(0)
     xerr = [arch["latency_ms_median"] - arch["latency_ms_p10"],
@@ -276,3 +329,16 @@ def accuracy_vs_cost(arch: pd.DataFrame, metric: str = "final_test_accuracy", ti
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def mixing_grid(images, partners, mixed, labels, partner_labels, soft, weights,
+                weight_name: str = "r", n: int = 8, title: str = "",
+                row_labels=("first", "partner", "mixed")):
+    """Three rows of an image-mixing batch: the first images, their partners
+    (class names as titles) and the mixes, each titled with its weight on
+    the first image and its soft label's two largest entries."""
+    n = min(n, len(mixed))
+    titles = [[CLASSES[c] for c in labels[:n]], [CLASSES[c] for c in partner_labels[:n]],
+              [f"{weight_name}={w:.2f}\n{soft_label_text(s)}" for w, s in zip(weights[:n], soft[:n])]]
+    return image_grid([images[:n], partners[:n], mixed[:n]], titles=titles,
+                      row_labels=list(row_labels), title=title)

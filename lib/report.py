@@ -1,4 +1,6 @@
-"""Summaries over seeds, tables and figure files, and the per-profile index."""
+"""Tables (markdown and CSV), figure files and the per-profile index.
+
+Statistics live in :mod:`lib.stats`."""
 
 from __future__ import annotations
 
@@ -9,46 +11,6 @@ import numpy as np
 import pandas as pd
 
 from .runs import profile_dir
-
-
-def summarize(table: pd.DataFrame, by: str, metrics=("final_test_accuracy", "best_test_accuracy"),
-              article: dict | None = None, article_metric: str = "final_test_accuracy") -> pd.DataFrame:
-    """Mean, sample std and count over seeds of each metric per ``by`` value,
-    with the article's number and our gap to it (ours - article) beside."""
-    g = table.groupby(by)
-    out = pd.DataFrame({"n_seeds": g.size()})
-    for m in metrics:
-        out[f"{m}_mean"] = g[m].mean()
-        out[f"{m}_std"] = g[m].std(ddof=1)   # NaN with one seed: no spread to report
-    if article is not None:
-        out["article"] = [article.get(k) for k in out.index]
-        out["article"] = out["article"].astype(float)
-        out["gap_to_article"] = out[f"{article_metric}_mean"] - out["article"]
-    return out.reset_index()
-
-
-def difference(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accuracy",
-               level: float = 0.95) -> dict:
-    """Mean of ``b`` minus mean of ``a``, its standard error and a Welch t
-    confidence interval (Welch-Satterthwaite degrees of freedom). With one
-    seed on either side there is no spread, so error and interval are nan."""
-    from scipy import stats as sps
-
-    xa = table.loc[table[by] == a, metric].to_numpy(float)
-    xb = table.loc[table[by] == b, metric].to_numpy(float)
-    diff = float(xb.mean() - xa.mean())
-    out = {"a": a, "b": b, "diff": diff, "se": float("nan"), "ci_low": float("nan"),
-           "ci_high": float("nan"), "n_a": len(xa), "n_b": len(xb)}
-    if len(xa) > 1 and len(xb) > 1:
-        va, vb = xa.var(ddof=1) / len(xa), xb.var(ddof=1) / len(xb)
-        se = math.sqrt(va + vb)
-        if se > 0:
-            df = (va + vb) ** 2 / (va ** 2 / (len(xa) - 1) + vb ** 2 / (len(xb) - 1))
-            half = float(sps.t.ppf((1 + level) / 2, df)) * se
-        else:
-            half = 0.0
-        out.update(se=se, ci_low=diff - half, ci_high=diff + half)
-    return out
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
@@ -118,30 +80,3 @@ if __name__ == "__main__":  # python -m lib.report <profile>
     import sys
     print(write_index(sys.argv[1] if len(sys.argv) > 1 else "quick"))
 
-
-def changes(table: pd.DataFrame, by: str, pairs, article: dict | None = None,
-            metric: str = "final_test_accuracy") -> pd.DataFrame:
-    """One row per ``(a, b, description)`` in ``pairs``: the change of mean
-    ``metric`` from ``a`` to ``b``, its standard error and 95% Welch interval,
-    the article's change, and a verdict: "helps"/"hurts" when the interval
-    excludes 0, else "within noise" (no verdict with one seed on a side)."""
-    present = set(table[by])
-    rows = []
-    for a, b, what in pairs:
-        if not {a, b} <= present:
-            continue
-        d = difference(table, by, a, b, metric)
-        if math.isnan(d["se"]):
-            verdict = "one seed: no verdict"
-        elif d["ci_low"] > 0:
-            verdict = "helps"
-        elif d["ci_high"] < 0:
-            verdict = "hurts"
-        else:
-            verdict = "within noise"
-        art = (article[b] - article[a] if article and article.get(a) is not None
-               and article.get(b) is not None else float("nan"))
-        rows.append({"change": what, by: f"{a}→{b}", "ours": d["diff"], "se": d["se"],
-                     "ci95_low": d["ci_low"], "ci95_high": d["ci_high"],
-                     "seeds": f"{d['n_a']}/{d['n_b']}", "article": art, "verdict": verdict})
-    return pd.DataFrame(rows)

@@ -1,37 +1,46 @@
+"""lib.report: markdown and CSV tables, figure files and the index (the
+statistics are tested in test_stats.py)."""
 import math
 
+import matplotlib
 import pandas as pd
 import pytest
 
-from lib import report
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from lib import report  # noqa: E402
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path))
+    return tmp_path
 
 
 def _table():
-    return pd.DataFrame({"case": [0, 0, 1, 1, 2, 2, 3],
-                         "final_test_accuracy": [0.1, 0.2, 0.5, 0.6, 0.15, 0.16, 0.9]})
+    return pd.DataFrame({"case": [0, 1, 2], "acc": [0.12345, float("nan"), 0.5], "note": ["x", None, "z"]})
 
 
-def test_difference_uses_welch_t_interval():
-    d = report.difference(_table(), "case", 0, 1)
-    assert d["diff"] == pytest.approx(0.4)
-    assert d["se"] == pytest.approx(math.sqrt(0.005))
-    # equal variances, n = 2 each: Welch df = 2, t_0.975(2) = 4.303
-    assert d["ci_low"] == pytest.approx(0.4 - 4.3027 * math.sqrt(0.005), abs=1e-4)
-    one = report.difference(_table(), "case", 0, 3)
-    assert one["diff"] == pytest.approx(0.75) and math.isnan(one["se"])
+def test_markdown_formats_floats_and_gaps():
+    md = report.to_markdown(_table())
+    lines = md.splitlines()
+    assert lines[0] == "| case | acc | note |" and lines[1] == "| --- | --- | --- |"
+    assert lines[2] == "| 0 | 0.1235 | x |" and lines[3] == "| 1 | – | – |"
+    assert report.to_markdown(_table(), ".1f").splitlines()[4] == "| 2 | 0.5 | z |"
 
 
-def test_changes_verdicts():
-    ch = report.changes(_table(), "case", [(0, 1, "big"), (0, 2, "small"), (1, 3, "single")],
-                        article={0: 0.5, 1: 0.7, 2: None})
-    assert ch["verdict"].tolist() == ["helps", "within noise", "one seed: no verdict"]
-    assert ch["article"].iloc[0] == pytest.approx(0.2) and math.isnan(ch["article"].iloc[1])
-
-
-def test_summarize_and_markdown():
-    s = report.summarize(_table(), "case", metrics=("final_test_accuracy",), article={0: 0.2})
-    assert s["n_seeds"].tolist() == [2, 2, 2, 1]
-    assert s["final_test_accuracy_mean"].iloc[0] == pytest.approx(0.15)
-    assert s["gap_to_article"].iloc[0] == pytest.approx(-0.05)
-    md = report.to_markdown(s)
-    assert md.splitlines()[0].startswith("| case | n_seeds |") and "–" in md
+def test_write_table_figure_and_index(results):
+    csv, md = report.write_table(_table(), "smoke", "nb")
+    assert csv == results / "smoke" / "tables" / "nb.csv" and md.read_text() == report.to_markdown(_table())
+    back = pd.read_csv(csv)
+    assert back["acc"].iloc[0] == pytest.approx(0.12345) and math.isnan(back["acc"].iloc[1])
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    png = report.save_figure(fig, "smoke", "nb", "curve")
+    plt.close(fig)
+    assert png == results / "smoke" / "figures" / "nb" / "curve.png" and png.stat().st_size > 0
+    (results / "smoke" / "nb.ipynb").write_text("{}")
+    index = report.write_index("smoke").read_text()
+    assert "[nb.ipynb](nb.ipynb)" in index and "tables/nb.csv" in index
+    assert "![curve](figures/nb/curve.png)" in index and "| 0 | 0.1235 | x |" in index

@@ -1,0 +1,147 @@
+"""Every figure of lib.plots draws on small synthetic data (Agg backend)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from lib import plots, stats  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _hist(keys=(0, 1, 2), seeds=(0, 1), epochs=4):
+    rng = np.random.default_rng(0)
+    rows = [{"case": k, "seed": s, "epoch": e, "accuracy": 0.1 * e + rng.uniform(0, 0.05),
+             "test_accuracy": 0.1 * e, "loss": 2.0 / e, "test_loss": 2.1 / e, "lr": 1e-3 / e}
+            for k in keys for s in seeds for e in range(1, epochs + 1)]
+    return pd.DataFrame(rows)
+
+
+def _table(keys=(0, 1, 2), seeds=(0, 1, 2)):
+    return pd.DataFrame([{"case": k, "seed": s, "final_test_accuracy": 0.5 + 0.02 * k + 0.01 * s}
+                         for k in keys for s in seeds])
+
+
+def _visible_axes(fig):
+    return [ax for ax in fig.axes if ax.axison]
+
+
+def test_learning_curves_accuracy_and_loss_one_column_per_key():
+    fig = plots.learning_curves(_hist(), "case", labels={0: "no BC", 1: "BC"})
+    axes = _visible_axes(fig)
+    assert len(axes) == 6                                  # 3 keys × (accuracy, loss)
+    assert all(len(ax.lines) == 2 for ax in axes)          # train and test
+    assert axes[0].get_title() == "0 no BC (n=2)"
+    assert {ax.get_ylabel() for ax in axes} == {"accuracy", "loss"}
+
+
+def test_learning_curves_error_wraps_panels():
+    fig = plots.learning_curves(_hist(keys=range(6)), "case", error=True, col_wrap=4)
+    assert len(fig.axes) == 8 and len(_visible_axes(fig)) == 6   # 2 rows of 4, 2 empty
+    ax = _visible_axes(fig)[0]
+    assert ax.get_ylabel() == "error"
+    # error = 1 − accuracy, mean over seeds: test accuracy 0.1·epoch
+    assert ax.lines[1].get_ydata() == pytest.approx(1 - 0.1 * np.arange(1, 5))
+
+
+def test_bars_vs_article():
+    t = _table()
+    s = stats.summarize(t, "case", metrics=("final_test_accuracy",), article={0: 0.6, 1: 0.7})
+    fig = plots.bars_vs_article(s, t, "case", {0: "none", 1: "BC", 2: "BC+"})
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3                             # one bar per case
+    assert len([l for l in ax.lines if l.get_marker() == "."]) == 3     # seed dots per case
+    article = [l for l in ax.lines if l.get_label() == "article (one run)"]
+    assert len(article) == 1 and list(article[0].get_ydata()[:2]) == pytest.approx([0.6, 0.7])
+    assert [x.get_text() for x in ax.get_xticklabels()][0] == "0 none\nn=3"
+
+
+def test_gains_one_interval_per_row_with_article():
+    t = _table()
+    ch = stats.compare_many(t, "case", [(0, 1, "one"), (0, 2, "two")], article={0: 0.5, 1: 0.6, 2: 0.55})
+    fig = plots.gains(ch, title="t")
+    ax = fig.axes[0]
+    assert len(ax.get_yticklabels()) == 2
+    assert sum(len(c.lines) for c in ax.containers) >= 2    # two error bars
+    article = [l for l in ax.lines if l.get_marker() == "D"]
+    assert len(article) == 1 and article[0].get_xdata() == pytest.approx([10.0, 5.0])
+    assert len(ax.texts) == 2                               # the verdicts
+
+
+def test_image_grid_titles_inside():
+    imgs = np.random.default_rng(0).integers(0, 255, (3, 5, 32, 32, 3), dtype=np.uint8)
+    soft = np.zeros(10)
+    soft[[3, 5]] = [0.7, 0.3]
+    text = plots.soft_label_text(soft)
+    assert text == "cat 0.70\ndog 0.30"
+    titles = [["a"] * 5, None, [text] * 5]
+    fig = plots.image_grid(list(imgs), titles=titles, row_labels=["x", "y", "mix"], title="grid")
+    assert len(fig.axes) == 15 and len(fig.axes[0].images) == 1
+    assert fig.axes[10].get_title() == text and fig.axes[5].get_title() == ""
+    assert fig.axes[10].get_ylabel() == "mix"
+
+
+def test_sweep_with_seeds_and_article():
+    t = pd.DataFrame({"alpha": [0.0, 0.0, 0.2, 0.2, 1.0], "seed": [0, 1, 0, 1, 0],
+                      "final_test_accuracy": [0.5, 0.52, 0.55, 0.56, 0.4]})
+    s = stats.summarize(t, "alpha", metrics=("final_test_accuracy",))
+    fig = plots.sweep(s, "alpha", t, article={0.0: 0.6, 0.2: 0.62})
+    ax = fig.axes[0]
+    assert len(ax.containers) == 1 and len(ax.get_legend().get_texts()) == 3
+
+
+def test_gradient_check_two_panels():
+    rng = np.random.default_rng(0)
+    analytic = rng.normal(size=(4, 10))
+    fig = plots.gradient_check(analytic, {"a": analytic, "b": analytic + 0.01, "c": 2 * analytic},
+                               entropy=np.arange(4.0), value_gaps=np.arange(4.0))
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 3 and len(fig.axes[1].lines) == 2
+
+
+def test_box_with_points_lr_curves_and_accuracy_vs_cost():
+    t = _table()
+    fig = plots.box_with_points(t, "case", "final_test_accuracy", [2, 0, 9], {0: "zero"},
+                                ref={0.5: ("line", "C3")})
+    assert [x.get_text() for x in fig.axes[0].get_xticklabels()] == ["2\nn=3", "zero\nn=3"]
+    fig = plots.lr_curves(_hist(), "case", [0, 1], {0: "constant"})
+    assert len(fig.axes[0].lines) == 4                      # 2 keys × 2 seeds
+    arch = pd.DataFrame({"model": ["a", "b"], "params": [1000, 5000], "n_seeds": [2, 2],
+                         "latency_ms_median": [1.0, 2.0], "latency_ms_p10": [0.9, 1.8],
+                         "latency_ms_p90": [1.2, 2.5], "final_test_accuracy_mean": [0.5, 0.6],
+                         "final_test_accuracy_std": [0.01, 0.02]})
+    fig = plots.accuracy_vs_cost(arch)
+    assert len(fig.axes) == 2 and all(len(ax.containers) == 2 for ax in fig.axes)
+
+
+def test_progress_animation(tmp_path):
+    path = plots.progress_animation(_hist(epochs=2), "case", [0, 1], tmp_path / "p.gif", {0: "a"})
+    assert path.stat().st_size > 0
+
+
+def test_mixing_grid_soft_labels_in_titles():
+    rng = np.random.default_rng(0)
+    imgs = rng.uniform(size=(4, 8, 8, 3))
+    soft = np.zeros((4, 10))
+    soft[:, 0], soft[:, 1] = 0.8, 0.2
+    fig = plots.mixing_grid(imgs, imgs[::-1], imgs, [0, 0, 0, 0], [1, 1, 1, 1], soft,
+                            [0.8] * 4, weight_name="λ", n=3)
+    assert len(fig.axes) == 9
+    assert fig.axes[0].get_title() == "airplane" and fig.axes[3].get_title() == "automobile"
+    assert fig.axes[6].get_title() == "λ=0.80\nairplane 0.80\nautomobile 0.20"
+
+
+def test_learning_curves_shared_y_covers_every_panel():
+    h = _hist()
+    h.loc[h["case"] == 2, "test_accuracy"] = 0.95
+    fig = plots.learning_curves(h, "case", error=True)
+    for ax in _visible_axes(fig):
+        lo, hi = ax.get_ylim()
+        assert lo <= 0.05 and hi >= 0.9                     # case 2's error 0.05, case 0's 0.9
