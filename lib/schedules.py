@@ -6,7 +6,10 @@ A spec's ``lr_schedule`` names one of:
 - ``constant``: the optimizer's rate throughout;
 - ``step``: ``factor`` once per milestone reached (the BC article's "x0.2 at
   100/150/200"), or, with ``multipliers``, the i-th multiplier of the base
-  rate once the i-th milestone is reached (the Keras ResNet example);
+  rate once the i-th milestone is reached (the Keras ResNet example).
+  Milestones are epochs; a fractional one (a schedule compressed to a short
+  run keeps its milestones at the same fractions of training) switches at
+  the optimizer step where that fraction of an epoch is reached;
 - ``cosine``: Keras's ``CosineDecay`` per optimizer step over the whole run;
 - ``plateau``: Keras's ``ReduceLROnPlateau`` once per epoch.
 
@@ -26,11 +29,14 @@ NAMES = ("constant", "step", "cosine", "plateau")
 PLATEAU_KEYS = ("monitor", "factor", "patience", "min_lr", "min_delta", "cooldown")
 
 
-def make(cfg: dict, base_lr: float, total_steps: int, state: dict | None = None) -> "Schedule":
-    """The schedule for a spec's ``lr_schedule`` entry; ``total_steps`` is the
-    run's optimizer steps (cosine decays over them), ``state`` what ``state()``
-    returned at the last checkpoint."""
+def make(cfg: dict, base_lr: float, steps_per_epoch: int, epochs: int,
+         state: dict | None = None) -> "Schedule":
+    """The schedule for a spec's ``lr_schedule`` entry; ``state`` is what
+    ``state()`` returned at the last checkpoint."""
     name = cfg.get("name", "constant")
+    total_steps = steps_per_epoch * epochs
+    if name == "step" and any(m != int(m) for m in cfg["milestones"]):
+        return StepwiseSchedule(cfg, base_lr, steps_per_epoch)
     if name in ("constant", "step"):
         return EpochSchedule(cfg, base_lr)
     if name == "cosine":
@@ -77,6 +83,26 @@ class EpochSchedule(Schedule):
         lr = self.rate(epoch)
         model.optimizer.learning_rate.assign(lr)
         return lr
+
+
+class StepwiseSchedule(EpochSchedule):
+    """``step`` with fractional milestones: Keras's PiecewiseConstantDecay per
+    optimizer step, inside the optimizer (and so in its checkpoint)."""
+
+    def __init__(self, cfg: dict, base_lr: float, steps_per_epoch: int):
+        super().__init__(cfg, base_lr)
+        self.steps_per_epoch = steps_per_epoch
+
+    def optimizer_rate(self):
+        # PiecewiseConstantDecay moves on *after* a boundary: the update with
+        # iteration count round(m * steps_per_epoch) is the first at the new rate
+        bounds = [round(m * self.steps_per_epoch) - 1 for m in self.cfg["milestones"]]
+        # the rate after i milestones is rate(i-th milestone's epoch), by the same rule
+        values = [self.rate(0)] + [self.rate(m) for m in self.cfg["milestones"]]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
+
+    def start_epoch(self, epoch: int, model) -> float:
+        return current_rate(model.optimizer)
 
 
 class CosineSchedule(Schedule):

@@ -70,7 +70,9 @@ def inference_latency(model_cfgs: dict, profile: str, *, repeats: int = 200, war
                                                      seed))
 
 
-def _compiled_models(model_cfgs: dict, seed: int, compile_args: dict) -> dict:
+def _compiled_models(model_cfgs: dict, seed: int, compile_args) -> dict:
+    """name -> model, seeded and compiled with ``compile_args()`` (a fresh
+    optimizer each: an optimizer is built for one model's variables)."""
     import keras
 
     from . import models
@@ -79,8 +81,23 @@ def _compiled_models(model_cfgs: dict, seed: int, compile_args: dict) -> dict:
     for name, cfg in model_cfgs.items():
         keras.utils.set_random_seed(seed)
         built[name] = models.build(**cfg)
-        built[name].compile(**compile_args)
+        built[name].compile(**compile_args())
     return built
+
+
+def _batches(x, y, batch_size: int):
+    """In-memory batches as a PyDataset: Keras's adapter for plain arrays
+    was measured to cap training at about 60 % of the model step here."""
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(x) // batch_size
+
+        def __getitem__(self, i):
+            return x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
+
+    return Batches()
 
 
 def measure_training_time(model_cfgs: dict, batch_size: int = 128, batches: int = 20,
@@ -96,16 +113,17 @@ def measure_training_time(model_cfgs: dict, batch_size: int = 128, batches: int 
     rng = np.random.default_rng(seed)
     x = rng.random((batch_size * batches, 32, 32, 3), dtype=np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(x))]
-    built = _compiled_models(model_cfgs, seed, dict(
+    built = _compiled_models(model_cfgs, seed, lambda: dict(
         optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
         jit_compile=jit_compile))
+    data = _batches(x, y, batch_size)
     for m in built.values():
-        m.fit(x[:2 * batch_size], y[:2 * batch_size], batch_size=batch_size, verbose=0)  # warm-up
+        m.fit(data, epochs=1, steps_per_epoch=2, verbose=0)  # warm-up: compile
     rows = []
     for r in range(repeats):
         for name, m in built.items():
             t0 = time.perf_counter()
-            m.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+            m.fit(data, epochs=1, verbose=0)
             dt = (time.perf_counter() - t0) / batches
             rows.append({"model": name, "round": r, "seconds_per_batch": dt,
                          "seconds_per_epoch": dt * epoch_images / batch_size,
@@ -120,7 +138,7 @@ def measure_inference_latency(model_cfgs: dict, repeats: int = 200, warmup: int 
     of the machine hits all of them alike. Weights are random: latency does
     not depend on them. One row per (model, call)."""
     x = np.random.default_rng(seed).random((1, 32, 32, 3), dtype=np.float32)
-    built = _compiled_models(model_cfgs, seed, dict(jit_compile=jit_compile))
+    built = _compiled_models(model_cfgs, seed, lambda: dict(jit_compile=jit_compile))
     for m in built.values():
         for _ in range(warmup):
             m.predict_on_batch(x)

@@ -158,7 +158,6 @@ class _Run:
         write_json(self.dir / "spec.json", spec)
         state_path = self.ckpt_dir / "state.json"
         resumed = state_path.exists()
-        total_steps = spec["epochs"] * len(self.batches)
         base_lr = spec["optimizer"]["learning_rate"]
         if resumed:
             state = json.loads(state_path.read_text())
@@ -169,8 +168,8 @@ class _Run:
             state = {"epochs_done": 0, "train_seconds": 0.0, "wall_seconds": 0.0}
             self.model = build_model(spec)
             self.history = []
-        self.schedule = schedules.make(spec["lr_schedule"], base_lr, total_steps,
-                                       state.get("schedule"))
+        self.schedule = schedules.make(spec["lr_schedule"], base_lr, len(self.batches),
+                                       spec["epochs"], state.get("schedule"))
         if not resumed:   # a checkpoint holds the compiled optimizer and its state
             self.model.compile(optimizer=make_optimizer(spec["optimizer"],
                                                         self.schedule.optimizer_rate()),

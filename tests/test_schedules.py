@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from lib import runs, train
-from lib.schedules import EpochSchedule
+import keras
+
+from lib.schedules import EpochSchedule, StepwiseSchedule, make
 
 QUIET = dict(jit_compile=False, log=lambda s: None)
 
@@ -76,4 +78,41 @@ def test_step_schedule_multiplies_per_milestone_or_uses_the_multipliers():
 def test_unknown_schedule_is_named():
     from lib import schedules
     with pytest.raises(ValueError, match="unknown lr_schedule 'warmup'"):
-        schedules.make({"name": "warmup"}, 1e-3, 100)
+        schedules.make({"name": "warmup"}, 1e-3, 10, 10)
+
+
+def test_fractional_milestones_switch_at_the_step_that_fraction_is_reached():
+    cfg = {"name": "step", "milestones": [1.4, 2.6], "factor": 0.5}
+    assert isinstance(make(cfg, 0.01, 5, 4), StepwiseSchedule)
+    assert isinstance(make({**cfg, "milestones": [1, 3]}, 0.01, 5, 4), EpochSchedule)
+    rate = make(cfg, 0.01, 5, 4).optimizer_rate()
+    at = lambda step: float(keras.ops.convert_to_numpy(rate(step)))
+    # 1.4 epochs of 5 steps = 7 updates at the base rate, then half, 13 -> a quarter
+    assert [at(s) for s in (0, 6, 7, 12, 13, 19)] == pytest.approx(
+        [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025])
+    # integer milestones given to the per-step form agree with the per-epoch one
+    whole = StepwiseSchedule({"name": "step", "milestones": [2], "factor": 0.2}, 1.0, 5)
+    per_step = whole.optimizer_rate()
+    assert [float(keras.ops.convert_to_numpy(per_step(s))) for s in range(15)] == \
+        pytest.approx([whole.rate(s // 5) for s in range(15)])
+
+
+def test_a_compressed_schedule_resumes_at_the_same_rates(tiny_spec, tiny_data):
+    spec = dict(tiny_spec, epochs=3, mixing={"name": "none"},
+                lr_schedule={"name": "step", "milestones": [0.4, 1.6], "factor": 0.5})
+    whole = runs.ensure(spec, "smoke", data=tiny_data, **QUIET)["history"]
+    # 5 steps per epoch: epoch 2 starts after the switch at step 2, epoch 3 after step 8
+    np.testing.assert_allclose(whole["lr"], [0.01, 0.005, 0.0025], rtol=1e-6)
+
+    class Stop(Exception):
+        pass
+
+    def stop(epoch):
+        if epoch == 1:
+            raise Stop
+
+    again = dict(spec, seed=1)
+    with pytest.raises(Stop):
+        train.fit(again, runs.run_dir(again, "smoke"), data=tiny_data, after_epoch=stop, **QUIET)
+    resumed = runs.ensure(again, "smoke", data=tiny_data, **QUIET)["history"]
+    np.testing.assert_allclose(resumed["lr"], [0.01, 0.005, 0.0025], rtol=1e-6)

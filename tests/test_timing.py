@@ -36,3 +36,12 @@ def test_timings_are_measured_once_then_read_from_the_results_folder(monkeypatch
     assert len(calls) == 2 and len(other) == 1   # a different request is measured anew
     (where,) = {m["kind"] for m in timing.measured_on("smoke")}
     assert where == "inference_latency" and timing.measured_on("smoke")[0]["cpu"]
+
+
+def test_training_time_times_every_model_each_round():
+    t = timing.measure_training_time({"a": {"name": "cnn10", "width": 2},
+                                      "b": {"name": "cnn10", "width": 4}},
+                                     batch_size=8, batches=2, repeats=2, jit_compile=False)
+    assert sorted(zip(t["model"], t["round"])) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert (t["seconds_per_batch"] > 0).all()
+    assert (t["seconds_per_epoch"] == t["seconds_per_batch"] * 50_000 / 8).all()
