@@ -127,7 +127,13 @@ def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels:
         ax.plot(np.full(len(vals), i), vals, ".", color="k", ms=4,
                 label="ours: each seed" if i == 0 else None)
     if "article" in summary and summary["article"].notna().any():
-        ax.plot(x + 0.38, summary["article"], "_", ms=18, mew=3, color="C3", label="article (one run)")
+        # over its own bar, as wide as the bar, drawn on top and never clipped
+        ax.plot(x, summary["article"], "_", ms=28, mew=2.5, color="C3", zorder=5, clip_on=False)
+        ax.plot([], [], "-", lw=2.5, color="C3", label="article (one run)")   # legend-sized handle
+        art = summary["article"].dropna()
+        lo, hi = ax.get_ylim()
+        pad = 0.03 * (hi - lo)
+        ax.set_ylim(min(lo, art.min() - pad), max(hi, art.max() + pad))
     names = [f"{textwrap.fill(_label(k, labels), 14)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
     ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel(metric.replace("_", " "))
@@ -143,7 +149,10 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     """Each change of a ``lib.stats.compare_many`` table as a point with its
     95 % interval (coloured by verdict: green helps, red hurts, grey
     otherwise), the article's change marked beside, the verdict at the right."""
-    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(changes) + 1.4))
+    names = [f"{textwrap.fill(str(c), 30)}\n({t}, n={a}/{b})" for c, t, a, b in
+             zip(changes["change"], changes["test"], changes["n_a"], changes["n_b"])]
+    lines = max((n.count("\n") + 1 for n in names), default=1)   # room for the longest label
+    fig, ax = plt.subplots(figsize=(8.5, max(0.5, 0.14 * lines + 0.1) * len(changes) + 1.4))
     y = np.arange(len(changes))[::-1]
     ours = changes["ours"].to_numpy(float) * scale
     lo = np.nan_to_num((changes["ours"] - changes["ci95_low"]).to_numpy(float) * scale)
@@ -155,8 +164,6 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
         ax.plot(changes["article"].to_numpy(float) * scale, y, "D", color="C3", ms=6, mfc="none",
                 mew=1.5, label="article (one run each)")
     ax.axvline(0, color="k", lw=0.8)
-    names = [f"{textwrap.fill(str(c), 30)}\n({t}, n={a}/{b})" for c, t, a, b in
-             zip(changes["change"], changes["test"], changes["n_a"], changes["n_b"])]
     ax.set_yticks(y, names, fontsize=7)
     for yi, v in zip(y, changes["verdict"]):
         ax.annotate(textwrap.fill(v, 24), (1.0, yi), xycoords=("axes fraction", "data"),
@@ -178,8 +185,19 @@ def sweep(summary: pd.DataFrame, x: str, table: pd.DataFrame | None = None,
     values as red squares."""
     s = summary.sort_values(x)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    ax.errorbar(s[x], s[f"{metric}_mean"], yerr=s[f"{metric}_std"].fillna(0), fmt="o-", capsize=4,
-                label="ours: mean ± std")
+    line = ax.errorbar(s[x], s[f"{metric}_mean"], yerr=s[f"{metric}_std"].fillna(0), fmt="-",
+                       capsize=4, label="ours: mean ± std")
+    color = line.lines[0].get_color()
+    n = s["n_seeds"] if "n_seeds" in s else pd.Series(2, index=s.index)
+    single = (n == 1).to_numpy()
+    ax.plot(s[x][~single], s[f"{metric}_mean"][~single], "o", color=color)
+    if single.any():   # one run: no spread, so no error bar; drawn hollow
+        ax.plot(s[x][single], s[f"{metric}_mean"][single], "o", mfc="white", mec=color, mew=1.5,
+                label="one run only (n=1): no spread")
+    if "n_seeds" in s:
+        for xi, yi, ni in zip(s[x], s[f"{metric}_mean"], n):
+            ax.annotate(f"n={ni}", (xi, yi), xytext=(5, 5), textcoords="offset points", fontsize=7,
+                        color=color)
     if table is not None:
         ax.plot(table[x], table[metric], ".", color="0.5", label="each seed")
     art = {k: v for k, v in (article or {}).items() if v is not None}
@@ -284,14 +302,24 @@ def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fp
     return path
 
 
-def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None):
+def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, schedule=None,
+              title: str = ""):
     """Learning rate per epoch (log scale) of the ``keys`` groups, every seed
-    drawn (a plateau schedule can differ between seeds)."""
+    drawn (a plateau schedule can differ between seeds). ``schedule`` =
+    ``(t, rate)``, ``t`` the epochs of training done (0 … epochs), adds the
+    schedule as specified, drawn at ``1 + t`` so that epoch e's recorded
+    starting rate sits on it (milestones inside an epoch show there)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    if schedule is not None:
+        t, rate = schedule
+        ax.step(1 + np.asarray(t, float), rate, where="post", color="0.5", lw=1,
+                label="as scheduled (switched per optimizer step)")
     for i, key in enumerate(keys):
         h = hist[hist[by] == key]
         for j, (_, run) in enumerate(h.groupby("seed")):
-            ax.plot(run["epoch"], run["lr"], "o-", ms=3, color=f"C{i}", alpha=0.7,
+            # beside a step schedule, a line between epochs' starting rates would mislead
+            ax.plot(run["epoch"], run["lr"], "o" if schedule is not None else "o-", ms=3,
+                    color=f"C{i}", alpha=0.7,
                     label=(labels or {}).get(key, key) if j == 0 else None)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -299,8 +327,66 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def effect_vs_budget(rows: pd.DataFrame, article: tuple | None = None, scale: float = 100.0,
+                     title: str = "", ylabel: str = "gain in final test accuracy (points)",
+                     article_label: str = "article (one run each)"):
+    """The gain of one arm over another against the length of training:
+    ``rows`` (``lib.stats.compare_by_budget`` output: ``epochs``, ``ours``,
+    ``ci95_low``/``ci95_high``, ``n_pairs``/``n_a``/``n_b``, ``verdict``) as
+    points with their 95 % intervals on a log epoch axis (coloured by verdict
+    as in :func:`gains`; without an interval hollow, noted "n=1"), and the
+    article's single-run gain ``article = (epochs, gain)`` as a red diamond."""
+    r = rows.sort_values("epochs")
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    x = r["epochs"].to_numpy(float)
+    y = r["ours"].to_numpy(float) * scale
+    ax.plot(x, y, "-", color="0.6", lw=1, zorder=1)
+    n = [p if p else min(a, b) for p, a, b in zip(r["n_pairs"], r["n_a"], r["n_b"])]
+    for xi, yi, lo, hi, v, ni in zip(x, y, r["ci95_low"], r["ci95_high"], r["verdict"], n):
+        color = VERDICT_COLORS.get(v, "0.35")
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.errorbar(xi, yi, yerr=[[yi - lo * scale], [hi * scale - yi]], fmt="o", capsize=4,
+                        color=color, zorder=3)
+        else:   # one run (or no spread): no interval
+            ax.plot(xi, yi, "o", mfc="white", mec=color, mew=1.5, zorder=3)
+        ax.annotate(f"n={ni}", (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=7)
+    ax.plot([], [], "o", color="0.35", label="ours: paired gain, 95 % t interval")
+    if any(not np.isfinite(v) for v in r["ci95_low"]):
+        ax.plot([], [], "o", mfc="white", mec="0.35", mew=1.5,
+                label="ours: no interval (one run, or no spread)")
+    ticks = sorted(set(x.astype(int)))
+    if article is not None:
+        ep, gain = article
+        ax.plot([ep], [gain * scale], "D", color="C3", ms=7, mfc="none", mew=1.8, zorder=4,
+                label=f"{article_label}, {ep:g} epochs")
+        ticks = sorted(set(ticks) | {int(ep)})
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlim(min(ticks) / 1.6, max(ticks) * 1.6)
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.set_xlabel("epochs of training (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def minmax_per_image(images) -> np.ndarray:
+    """Each image stretched to [0, 1] on its own (min → 0, max → 1): for
+    display of images that are not pixel values, e.g. BC+ mixes (zero-mean,
+    rescaled)."""
+    x = np.asarray(images, np.float32)
+    lo = x.min(axis=tuple(range(1, x.ndim)), keepdims=True)
+    hi = x.max(axis=tuple(range(1, x.ndim)), keepdims=True)
+    return (x - lo) / np.maximum(hi - lo, 1e-12)
 
 
 def accuracy_vs_cost(arch: pd.DataFrame, metric: str = "final_test_accuracy", title: str = ""):

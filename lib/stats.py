@@ -225,3 +225,42 @@ def change_text(row, scale: float = 100.0) -> str:
         return text + f" (n = {row['n_a']}/{row['n_b']})"
     return (text + f" (95 % CI {row['ci95_low'] * scale:+.2f} to {row['ci95_high'] * scale:+.2f}; "
             f"{row['test']}, n = {row['n_a']}/{row['n_b']})")
+
+
+#: Columns of :func:`compare_by_budget`, in order.
+BUDGET_COLUMNS = ("budget", "epochs", "from", "to", "mean_a", "mean_b", "ours", "ci95_low",
+                  "ci95_high", "n_a", "n_b", "n_pairs", "test", "sd_diff", "se", "mde", "p",
+                  "verdict")
+
+
+def compare_by_budget(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accuracy",
+                      budget: str = "budget", epochs: str = "epochs",
+                      pair_on: str | None = "seed") -> pd.DataFrame:
+    """The change of ``metric`` from arm ``a`` to arm ``b`` (:func:`compare`,
+    paired by seed where both arms share seeds) separately at each value of
+    the ``budget`` column where both arms have runs, smallest budget first.
+
+    Columns (``BUDGET_COLUMNS``): ``budget`` the fraction of the full run,
+    ``epochs`` its length (the arms' ``epochs`` column, which must agree),
+    ``from``/``to`` the arms, ``mean_a``/``mean_b`` their means, then as in
+    :func:`compare_many`: ``ours`` the change, its 95 % t interval, run
+    counts, test, spread, ``mde`` (80 % power at 0.05), ``p`` and
+    ``verdict``. Each budget is its own question, so p-values are *not*
+    adjusted across budgets."""
+    rows = []
+    for value in sorted(table[budget].unique()):
+        t = table[table[budget] == value]
+        if not {a, b} <= set(t[by]):
+            continue
+        ep = t.loc[t[by].isin([a, b]), epochs].unique()
+        if len(ep) != 1:
+            raise ValueError(f"{budget} = {value}: arms {a!r} and {b!r} ran different epochs {sorted(ep)}")
+        r = compare(t, by, a, b, metric, pair_on=pair_on)
+        rows.append({"budget": float(value), "epochs": int(ep[0]), "from": a, "to": b,
+                     "mean_a": float(t.loc[t[by] == a, metric].mean()),
+                     "mean_b": float(t.loc[t[by] == b, metric].mean()), "ours": r["diff"],
+                     "ci95_low": r["ci_low"], "ci95_high": r["ci_high"], "n_a": r["n_a"],
+                     "n_b": r["n_b"], "n_pairs": r["n_pairs"], "test": r["test"],
+                     "sd_diff": r["sd_diff"], "se": r["se"], "mde": r["mde"], "p": r["p"],
+                     "verdict": verdict(r)})
+    return pd.DataFrame(rows, columns=list(BUDGET_COLUMNS))

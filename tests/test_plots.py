@@ -59,8 +59,13 @@ def test_bars_vs_article():
     ax = fig.axes[0]
     assert len(ax.patches) == 3                             # one bar per case
     assert len([l for l in ax.lines if l.get_marker() == "."]) == 3     # seed dots per case
-    article = [l for l in ax.lines if l.get_label() == "article (one run)"]
+    assert "article (one run)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    article = [l for l in ax.lines if l.get_marker() == "_" and l.get_color() == "C3"]
     assert len(article) == 1 and list(article[0].get_ydata()[:2]) == pytest.approx([0.6, 0.7])
+    assert list(article[0].get_xdata()) == [0, 1, 2]       # over its own bar ...
+    assert not article[0].get_clip_on()                     # ... and never clipped
+    lo, hi = ax.get_ylim()
+    assert lo < 0.6 and hi > 0.7
     assert [x.get_text() for x in ax.get_xticklabels()][0] == "0 none\nn=3"
 
 
@@ -95,7 +100,12 @@ def test_sweep_with_seeds_and_article():
     s = stats.summarize(t, "alpha", metrics=("final_test_accuracy",))
     fig = plots.sweep(s, "alpha", t, article={0.0: 0.6, 0.2: 0.62})
     ax = fig.axes[0]
-    assert len(ax.containers) == 1 and len(ax.get_legend().get_texts()) == 3
+    assert len(ax.containers) == 1
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == [
+        "one run only (n=1): no spread", "each seed", "article (one run)", "ours: mean ± std"]
+    hollow = [l for l in ax.lines if l.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [1.0]   # alpha 1.0 has one run
+    assert [a.get_text() for a in ax.texts] == ["n=2", "n=2", "n=1"]
 
 
 def test_gradient_check_two_panels():
@@ -145,3 +155,36 @@ def test_learning_curves_shared_y_covers_every_panel():
     for ax in _visible_axes(fig):
         lo, hi = ax.get_ylim()
         assert lo <= 0.05 and hi >= 0.9                     # case 2's error 0.05, case 0's 0.9
+
+
+def test_effect_vs_budget_log_epochs_intervals_and_article():
+    rows = [("a", s, b, e, 0.5 + 0.1 * b + 0.01 * s) for s in range(3) for b, e in
+            ((0.25, 1), (0.5, 2), (1.0, 4))]
+    rows += [("b", s, b, e, 0.5 + 0.2 * b + 0.012 * s) for s in range(3) for b, e in
+             ((0.25, 1), (0.5, 2), (1.0, 4))]
+    rows += [("a", 9, 2.0, 8, 0.7), ("b", 9, 2.0, 8, 0.75)]     # one run each: no interval
+    t = pd.DataFrame(rows, columns=["arm", "seed", "budget", "epochs", "final_test_accuracy"])
+    effect = stats.compare_by_budget(t, "arm", "a", "b")
+    fig = plots.effect_vs_budget(effect, article=(250, 0.0183), title="t")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["1", "2", "4", "8", "250"]
+    assert len(ax.containers) == 3                          # three budgets with an interval
+    hollow = [l for l in ax.lines if l.get_markerfacecolor() == "white" and len(l.get_xdata())]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [8.0]
+    article = [l for l in ax.lines if l.get_marker() == "D"]
+    assert list(article[0].get_xdata()) == [250] and article[0].get_ydata()[0] == pytest.approx(1.83)
+    assert [a.get_text() for a in ax.texts] == ["n=3", "n=3", "n=3", "n=1"]
+    lo, hi = ax.get_xlim()
+    assert lo < 1 and hi > 250
+
+
+def test_lr_curves_with_schedule_and_minmax_per_image():
+    fig = plots.lr_curves(_hist(), "case", [0], schedule=([0, 1.6, 2.4, 4], [1e-3, 1e-4, 1e-5, 1e-5]))
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3                               # the schedule + 2 seeds
+    assert list(ax.lines[0].get_xdata()) == [1, 2.6, 3.4, 5]
+    x = np.random.default_rng(0).normal(size=(3, 4, 4, 3))
+    m = plots.minmax_per_image(x)
+    assert m.min(axis=(1, 2, 3)) == pytest.approx([0, 0, 0])
+    assert m.max(axis=(1, 2, 3)) == pytest.approx([1, 1, 1])

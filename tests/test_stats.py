@@ -218,3 +218,31 @@ def test_compare_many_mde_at_the_family_level():
     assert ch["mde"].iloc[0] > r["mde"] and math.isnan(ch["mde"].iloc[2])
     one = stats.compare_many(t, "case", [(0, 1, "one")])
     assert one["mde"].iloc[0] == pytest.approx(r["mde"])
+
+
+def test_compare_by_budget_one_paired_row_per_budget():
+    # budget 1.0 (4 epochs): differences 0.02, 0.03, 0.025 as in the hand-computed test;
+    # budget 0.5 (2 epochs): one seed only, so no spread; arm "c" exists at 1.0 alone
+    rows = [("a", s, 1.0, 4, x) for s, x in enumerate([0.50, 0.60, 0.70])]
+    rows += [("b", s, 1.0, 4, x) for s, x in enumerate([0.52, 0.63, 0.725])]
+    rows += [("a", 0, 0.5, 2, 0.40), ("b", 0, 0.5, 2, 0.38), ("c", 0, 1.0, 4, 0.9)]
+    t = pd.DataFrame(rows, columns=["arm", "seed", "budget", "epochs", "acc"])
+    out = stats.compare_by_budget(t, "arm", "a", "b", "acc")
+    assert list(out.columns) == list(stats.BUDGET_COLUMNS)
+    assert list(out["budget"]) == [0.5, 1.0] and list(out["epochs"]) == [2, 4]
+    short, full = out.iloc[0], out.iloc[1]
+    assert short["ours"] == pytest.approx(-0.02) and short["test"] == "none"
+    assert short["verdict"] == stats.NO_VERDICT and math.isnan(short["ci95_low"])
+    se = 0.005 / math.sqrt(3)
+    assert full["test"] == "paired t" and full["n_pairs"] == 3
+    assert full["ours"] == pytest.approx(0.025) and full["mean_b"] == pytest.approx(0.625)
+    assert full["ci95_low"] == pytest.approx(0.025 - T975_2 * se)
+    assert full["verdict"] == "helps"                    # not Holm-adjusted across budgets
+    assert stats.compare_by_budget(t, "arm", "a", "c", "acc")["budget"].tolist() == [1.0]
+
+
+def test_compare_by_budget_rejects_arms_of_different_lengths():
+    t = pd.DataFrame({"arm": ["a", "b"], "seed": [0, 0], "budget": [1.0, 1.0], "epochs": [4, 8],
+                      "acc": [0.5, 0.6]})
+    with pytest.raises(ValueError, match="different epochs"):
+        stats.compare_by_budget(t, "arm", "a", "b", "acc")
