@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup test unit unit-jax bench device-prep $(NOTEBOOKS) index list clean lab
+.PHONY: all setup test unit unit-jax calibrate bench device-prep $(NOTEBOOKS) index list clean lab
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -65,6 +65,9 @@ unit: setup                        ## unit tests only (default backend: TensorFl
 
 unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU)
 	KERAS_BACKEND=jax $(PY) -m pytest tests
+
+calibrate: setup                   ## budget calibration: images/s of each candidate configuration -> results/PROFILE/tables
+	$(PY) -m lib.calibration --profile $(PROFILE)
 
 bench: setup                       ## throughput of pipeline, training step and the article's way -> results/bench
 	$(PY) -m lib.benchmark

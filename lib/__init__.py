@@ -10,7 +10,7 @@ lines out of notebook outputs, at their sources:
   process's stderr (file descriptor 2) captured, together with that first
   device query; afterwards every captured line that is not one of these
   known start-up messages is written back to stderr.
-- absl's Python logger is set to ERROR, and the one known harmless Python
+- absl's and TensorFlow's Python loggers are set to ERROR, and the one known harmless Python
   warning is filtered by message, category and module (``_HARMLESS_WARNINGS``).
 
 TensorFlow is still imported lazily: nothing here imports it.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -103,6 +104,9 @@ def _install() -> None:
         absl_logging.set_verbosity(absl_logging.ERROR)
     except ImportError:   # absl comes with TensorFlow and JAX
         pass
+    # TensorFlow's Python logger warns of tf.function retracing whenever a process
+    # builds several models (timings, calibration): expected here, not a problem
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     for message, category, module in _HARMLESS_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
 

@@ -45,7 +45,7 @@ def require(P: dict, key: str, kind, where: str = ""):
 
 
 def check_known(P: dict, known: set) -> None:
-    unknown = set(P) - known - {"notebook", "profile"}
+    unknown = set(P) - set(known) - {"notebook", "profile"}
     if unknown:
         raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}")
 
@@ -70,3 +70,32 @@ def check_seeds(seeds, name: str = "seeds") -> None:
     if not isinstance(seeds, list) or not seeds or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ParamError(f"parameter {name!r} = {seeds!r} should be a non-empty list of ints")
+
+
+def check_budget_fractions(P: dict, arm_key: str, arms) -> None:
+    """``budget_fractions: {<arm_key>: [...], fractions: [...]}``: the arms to
+    rerun at shorter budgets; each fraction of ``epochs`` must be whole epochs."""
+    bf = P.get("budget_fractions")
+    if bf is None:
+        return
+    check_known(bf, {arm_key, "fractions"})
+    bad = [a for a in require(bf, arm_key, list, "budget_fractions.") if a not in arms]
+    if bad:
+        raise ParamError(f"parameter 'budget_fractions.{arm_key}' names {bad}, not among {sorted(arms)}")
+    for f in require(bf, "fractions", list, "budget_fractions."):
+        epochs = P["epochs"] * f
+        if not 0 < f < 1 or epochs != int(epochs):
+            raise ParamError(f"parameter 'budget_fractions.fractions' has {f!r}: a fraction in "
+                             f"(0, 1) of {P['epochs']} epochs that gives whole epochs")
+
+
+def at_budget(P: dict, fraction: float, schedule_key: str) -> dict:
+    """``P`` with ``epochs`` and the milestones of ``P[schedule_key]`` scaled by
+    ``fraction``: the same recipe compressed to a shorter run."""
+    if fraction == 1:
+        return P
+    out = dict(P, epochs=int(P["epochs"] * fraction))
+    sched = P.get(schedule_key) or {}
+    if "milestones" in sched:
+        out[schedule_key] = dict(sched, milestones=[m * fraction for m in sched["milestones"]])
+    return out

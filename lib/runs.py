@@ -79,10 +79,12 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
         if not cached:
             log(f"({i}/{len(runs)}) training {tag}")
         run = ensure(r["spec"], profile, log=log, **fit_options)
+        m = run["metrics"]
         rows.append({**r["labels"], "run_id": run["id"], **{
-            k: run["metrics"][k] for k in ("best_test_accuracy", "final_test_accuracy",
-                                            "final_train_accuracy", "epochs", "wall_seconds",
-                                            "images_per_second")}})
+            k: m[k] for k in ("best_test_accuracy", "final_test_accuracy", "final_train_accuracy",
+                              "epochs", "train_images", "wall_seconds", "train_seconds",
+                              "images_per_second")},
+            "updates": m["train_images"] // r["spec"]["batch_size"]})
     log(f"{notebook}/{profile}: done in {time.perf_counter() - t0:.0f}s")
     return pd.DataFrame(rows)
 

@@ -20,7 +20,10 @@ from .runs import profile_dir
 from .spec import spec_id
 
 
-def _cached(kind: str, request: dict, profile: str, measure, log=print) -> pd.DataFrame:
+def cached_measurement(kind: str, request: dict, profile: str, measure,
+                       log=print) -> pd.DataFrame:
+    """``measure()`` (a DataFrame) the first time this request is made for
+    ``profile``, else the stored frame."""
     import keras
 
     request = {"kind": kind, "backend": keras.backend.backend(), **request}
@@ -54,7 +57,7 @@ def training_time(model_cfgs: dict, profile: str, *, batch_size: int = 128, batc
     ``lib.models.build`` kwargs), cached; see ``measure_training_time``."""
     request = dict(models=model_cfgs, batch_size=batch_size, batches=batches, repeats=repeats,
                    jit_compile=jit_compile, seed=seed, epoch_images=epoch_images)
-    return _cached("training_time", request, profile,
+    return cached_measurement("training_time", request, profile,
                    lambda: measure_training_time(model_cfgs, batch_size, batches, repeats,
                                                  jit_compile, seed, epoch_images))
 
@@ -65,7 +68,7 @@ def inference_latency(model_cfgs: dict, profile: str, *, repeats: int = 200, war
     ``measure_inference_latency``."""
     request = dict(models=model_cfgs, repeats=repeats, warmup=warmup, jit_compile=jit_compile,
                    seed=seed)
-    return _cached("inference_latency", request, profile,
+    return cached_measurement("inference_latency", request, profile,
                    lambda: measure_inference_latency(model_cfgs, repeats, warmup, jit_compile,
                                                      seed))
 

@@ -21,6 +21,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,13 +171,17 @@ class _Run:
             self.history = []
         self.schedule = schedules.make(spec["lr_schedule"], base_lr, len(self.batches),
                                        spec["epochs"], state.get("schedule"))
-        if not resumed:   # a checkpoint holds the compiled optimizer and its state
-            self.model.compile(optimizer=make_optimizer(spec["optimizer"],
-                                                        self.schedule.optimizer_rate()),
-                               loss=make_loss(spec["loss"]),
-                               metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                               jit_compile=jit_compile)
-        self.model.jit_compile = jit_compile   # a runtime choice (speed), not part of the spec
+        with warnings.catch_warnings():
+            # Keras turns XLA off itself for models with layers it cannot compile
+            # (TensorFlow's image transforms); metrics.json records what ran
+            warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
+            if not resumed:   # a checkpoint holds the compiled optimizer and its state
+                self.model.compile(optimizer=make_optimizer(spec["optimizer"],
+                                                            self.schedule.optimizer_rate()),
+                                   loss=make_loss(spec["loss"]),
+                                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+                                   jit_compile=jit_compile)
+            self.model.jit_compile = jit_compile   # a runtime choice (speed), not in the spec
         self.state = state
 
     # ------------------------------------------------------------ one epoch
@@ -241,6 +246,7 @@ class _Run:
             # training images per second of training time (evaluation excluded)
             "images_per_second": train_images / max(state["train_seconds"], 1e-9),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "dtype_policy": policy,
+            "xla": bool(self.model.jit_compile),
             **environment(),
         }
         write_json(self.dir / "metrics.json", metrics)   # last: marks the run finished

@@ -59,3 +59,34 @@ def test_profile_runs_have_one_spec_per_case_and_seed():
     s5 = bc_learning.case_spec(P, 5, 0)
     assert s5["mixing"] == {"name": "bc", "step_size": 128}
     assert s5["augment"]["standard_da"] and s5["lr_schedule"]["name"] == "step"
+
+
+def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
+    from lib.experiments import bc_learning
+    P = params.load("bc_learning", "budget")
+    out = bc_learning.runs(P)
+    main = [r for r in out if r["labels"]["budget"] == 1.0]
+    assert {r["spec"]["dataset"].get("train_subset") for r in out} == {None}   # full data
+    assert {r["spec"]["epochs"] for r in main} == {P["epochs"]}
+    short = [r for r in out if r["labels"]["budget"] != 1.0]
+    assert {(r["labels"]["case"], r["labels"]["budget"]) for r in short} == {
+        (c, f) for c in (0, 1) for f in (0.25, 0.5)}
+    assert all(r["spec"]["epochs"] == P["epochs"] * r["labels"]["budget"] for r in short)
+    assert len({runs.spec_id(r["spec"]) for r in out}) == len(out)
+    # the decay milestones keep the article's fractions of training (0.4/0.6/0.8)
+    s4 = bc_learning.case_spec(P, 4, 0)["lr_schedule"]
+    assert [m / P["epochs"] for m in s4["milestones"]] == pytest.approx([0.4, 0.6, 0.8])
+    # the costly case 2 (8x the images per epoch) comes after every other main run
+    order = [r["labels"]["case"] for r in main]
+    assert order.index(2) == len(main) - 1
+
+
+@pytest.mark.parametrize("bf, message", [
+    ({"cases": [9], "fractions": [0.5]}, "budget_fractions.cases"),
+    ({"cases": [0], "fractions": [0.3]}, "whole epochs"),
+    ({"cases": [0], "fractions": [1.0]}, "fraction in"),
+    ({"cases": [0], "fractions": [0.5], "extra": 1}, "unknown parameter"),
+])
+def test_bad_budget_fractions_are_named(bf, message):
+    with pytest.raises(ParamError, match=message):
+        params.load("bc_learning", "budget", {"budget_fractions": bf})

@@ -6,20 +6,6 @@ from lib.params import ParamError
 from lib.schedules import EpochSchedule
 
 
-def _resnet_v1_params(depth):
-    """Hand count: 3x3 convs (bias) + BN (4/channel), 1x1 projections without BN, Dense."""
-    n = (depth - 2) // 6
-    total = (27 * 16 + 16) + 4 * 16
-    cin = 16
-    for stage, f in enumerate((16, 32, 64)):
-        for block in range(n):
-            total += (9 * cin * f + f) + 4 * f + (9 * f * f + f) + 4 * f
-            if stage > 0 and block == 0:
-                total += cin * f + f
-            cin = f
-    return total + 64 * 10 + 10
-
-
 def test_example_learning_rate_schedule():
     P = params.load("mixup_baseline", "paper")
     sched = exp.alpha_spec(P, 0.2, 0)["lr_schedule"]
@@ -43,3 +29,17 @@ def test_profiles():
         exp.validate(dict(P, alphas=[-1]))
     with pytest.raises(ParamError, match="multipliers"):
         exp.validate(dict(P, lr_schedule={"milestones": [1, 2], "multipliers": [0.1]}))
+
+
+def test_budget_profile_compresses_the_example_schedule_to_each_budget():
+    P = params.load("mixup_baseline", "budget")
+    out = exp.runs(P)
+    assert {(r["labels"]["alpha"], r["labels"]["budget"]) for r in out} == {
+        (a, f) for a in (0.0, 0.2) for f in (0.25, 0.5, 1.0)}
+    for r in out:
+        sched, epochs = r["spec"]["lr_schedule"], r["spec"]["epochs"]
+        assert [m / epochs for m in sched["milestones"]] == pytest.approx([0.4, 0.6, 0.8, 0.9])
+    seeds = {(r["labels"]["alpha"], r["labels"]["budget"]): [] for r in out}
+    for r in out:
+        seeds[r["labels"]["alpha"], r["labels"]["budget"]].append(r["labels"]["seed"])
+    assert all(sorted(s) == P["seeds"] for s in seeds.values())    # paired at every budget

@@ -20,6 +20,7 @@ def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch
     assert m["epochs"] == 3 and m["train_images"] == 3 * 10 * 16
     assert m["best_test_accuracy"] == h["test_accuracy"].max()
     assert m["backend"] in ("tensorflow", "jax")
+    assert m["xla"] is False and m["cpu"] and len(m["git_commit"].split("+")[0]) == 40
     # a cached run is never retrained
     monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("retrained a cached run"))
     again = runs.ensure(tiny_spec, "smoke", log=lambda s: None)

@@ -13,6 +13,21 @@ from lib.schedules import EpochSchedule, StepwiseSchedule, make
 QUIET = dict(jit_compile=False, log=lambda s: None)
 
 
+class Stop(Exception):
+    pass
+
+
+def interrupted_then_resumed(spec, data, after: int):
+    """History of ``spec`` trained to epoch ``after``, stopped, then resumed."""
+    def stop(epoch):
+        if epoch == after:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train.fit(spec, runs.run_dir(spec, "smoke"), data=data, after_epoch=stop, **QUIET)
+    return runs.ensure(spec, "smoke", data=data, **QUIET)["history"]
+
+
 QUIET = dict(jit_compile=False, log=lambda s: None)
 
 
@@ -36,19 +51,8 @@ def test_plateau_schedule_watches_validation_and_survives_resume(tiny_spec, tiny
     np.testing.assert_allclose(whole["lr"], expected, rtol=1e-6)
     assert {"val_loss", "val_accuracy"} <= set(whole.columns)
 
-    class Stop(Exception):
-        pass
-
-    def stop_after(epoch):
-        if epoch == 3:
-            raise Stop
-
-    resumed_spec = dict(spec, seed=1)
-    d = runs.run_dir(resumed_spec, "smoke")
-    with pytest.raises(Stop):
-        train.fit(resumed_spec, d, data=data, after_epoch=stop_after, **QUIET)
     # without restoring the callback's counters epoch 5 would run at base / 4
-    resumed = runs.ensure(resumed_spec, "smoke", data=data, **QUIET)["history"]
+    resumed = interrupted_then_resumed(dict(spec, seed=1), data, after=3)
     np.testing.assert_allclose(resumed["lr"], expected, rtol=1e-6)
 
 
@@ -104,15 +108,5 @@ def test_a_compressed_schedule_resumes_at_the_same_rates(tiny_spec, tiny_data):
     # 5 steps per epoch: epoch 2 starts after the switch at step 2, epoch 3 after step 8
     np.testing.assert_allclose(whole["lr"], [0.01, 0.005, 0.0025], rtol=1e-6)
 
-    class Stop(Exception):
-        pass
-
-    def stop(epoch):
-        if epoch == 1:
-            raise Stop
-
-    again = dict(spec, seed=1)
-    with pytest.raises(Stop):
-        train.fit(again, runs.run_dir(again, "smoke"), data=tiny_data, after_epoch=stop, **QUIET)
-    resumed = runs.ensure(again, "smoke", data=tiny_data, **QUIET)["history"]
+    resumed = interrupted_then_resumed(dict(spec, seed=1), tiny_data, after=1)
     np.testing.assert_allclose(resumed["lr"], [0.01, 0.005, 0.0025], rtol=1e-6)

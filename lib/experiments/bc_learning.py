@@ -8,7 +8,8 @@ optimizer, epochs, data subset) sits at its top level.
 
 from __future__ import annotations
 
-from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
+from ..params import (ParamError, at_budget, check_budget_fractions, check_known, check_model,
+                      check_positive, check_seeds, require)
 from ..pipeline import MIXINGS
 from ..spec import make_spec
 
@@ -19,7 +20,7 @@ ARTICLE = {0: 0.8935, 1: 0.9118, 2: 0.9074, 3: 0.8985, 4: 0.9173, 5: 0.9459, 6: 
 
 CASE_KEYS = {"mixing", "batch_size", "step_size", "lr_decay", "standard_da"}
 TOP_KEYS = {"model", "dataset", "optimizer", "loss", "epochs", "lr_decay", "max_shift",
-            "seeds", "cases", "case_seeds", "runtime"}
+            "seeds", "cases", "case_seeds", "budget_fractions", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -60,6 +61,7 @@ def validate(P: dict) -> None:
         if case not in cases:
             raise ParamError(f"parameter 'case_seeds' names case {case!r}, which is not in 'cases'")
         check_seeds(s, f"case_seeds.{case}")
+    check_budget_fractions(P, "cases", cases)
 
 
 def case_spec(P: dict, case: int, seed: int) -> dict:
@@ -75,9 +77,24 @@ def case_spec(P: dict, case: int, seed: int) -> dict:
 
 
 def runs(P: dict) -> list[dict]:
+    """Every case on its seeds (``budget`` 1.0), then the ``budget_fractions``
+    cases again at shorter budgets, on the same seeds."""
     out = []
     case_seeds = P.get("case_seeds") or {}
+    bf = P.get("budget_fractions") or {"cases": [], "fractions": []}
     for case in sorted(P["cases"]):
-        for seed in case_seeds.get(case, P["seeds"]):
-            out.append({"labels": {"case": case, "seed": seed}, "spec": case_spec(P, case, seed)})
-    return out
+        budgets = [1.0] + (sorted(bf["fractions"]) if case in bf["cases"] else [])
+        for budget in budgets:
+            Pb = at_budget(P, budget, "lr_decay")
+            for seed in case_seeds.get(case, P["seeds"]):
+                out.append({"labels": {"case": case, "seed": seed, "budget": budget,
+                                       "epochs": Pb["epochs"]},
+                            "spec": case_spec(Pb, case, seed)})
+    # seed-major, and the costly case 2 (8x the images per epoch) last: a campaign cut
+    # short still has whole seeds of every other arm
+    def order(r):
+        c = P["cases"][r["labels"]["case"]]
+        return (r["labels"]["budget"] != 1.0, c["batch_size"] // (c.get("step_size") or
+                                                                  c["batch_size"]),
+                r["labels"]["seed"])
+    return sorted(out, key=order)

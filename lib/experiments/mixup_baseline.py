@@ -7,7 +7,8 @@ means no mixup.
 
 from __future__ import annotations
 
-from ..params import ParamError, check_known, check_positive, check_seeds, require
+from ..params import (ParamError, at_budget, check_budget_fractions, check_known,
+                      check_positive, check_seeds, require)
 from ..spec import make_spec
 
 NOTEBOOK = "mixup_baseline"
@@ -18,7 +19,7 @@ ARTICLE = {0.0: 0.8978, 0.2: 0.9117}
 EXAMPLE_DA = {"shift": 0.1, "flip": True}
 
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "learning_rate", "lr_schedule",
-            "alphas", "seeds", "sweep_seeds", "runtime"}
+            "alphas", "seeds", "sweep_seeds", "budget_fractions", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -37,6 +38,7 @@ def validate(P: dict) -> None:
     check_seeds(require(P, "seeds", list))
     if P.get("sweep_seeds") is not None:
         check_seeds(P["sweep_seeds"], "sweep_seeds")
+    check_budget_fractions(P, "alphas", alphas)
 
 
 def alpha_spec(P: dict, alpha: float, seed: int) -> dict:
@@ -49,11 +51,18 @@ def alpha_spec(P: dict, alpha: float, seed: int) -> dict:
 
 def runs(P: dict) -> list[dict]:
     """The article's pair (alpha 0 and 0.2) on ``seeds``; the other alphas of
-    the sweep on ``sweep_seeds`` (default: the same seeds)."""
+    the sweep on ``sweep_seeds`` (default: the same seeds); all at ``budget``
+    1.0, then the ``budget_fractions`` alphas at shorter budgets on ``seeds``."""
     out = []
+    bf = P.get("budget_fractions") or {"alphas": [], "fractions": []}
     for alpha in sorted(float(a) for a in P["alphas"]):
         seeds = P["seeds"] if alpha in ARTICLE else (P.get("sweep_seeds") or P["seeds"])
-        for seed in seeds:
-            out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed},
-                        "spec": alpha_spec(P, alpha, seed)})
-    return out
+        budgets = [1.0] + (sorted(bf["fractions"]) if alpha in bf["alphas"] else [])
+        for budget in budgets:
+            Pb = at_budget(P, budget, "lr_schedule")
+            for seed in seeds if budget == 1.0 else P["seeds"]:
+                out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed,
+                                       "budget": budget, "epochs": Pb["epochs"]},
+                            "spec": alpha_spec(Pb, alpha, seed)})
+    # seed-major: a campaign cut short still has whole seeds of every arm
+    return sorted(out, key=lambda r: (r["labels"]["budget"] != 1.0, r["labels"]["seed"]))

@@ -1,0 +1,142 @@
+"""Calibration of the ``budget`` profile on the machine at hand.
+
+    python -m lib.calibration [--profile budget] [--batches 20] [--repeats 3]
+
+Measures, in one process and in interleaved rounds (so a slow spell of the
+machine hits every configuration alike), the training throughput of each
+candidate configuration *as a run trains it*: the profile's real data, input
+pipeline, model, loss and optimizer, with and without XLA. Each is set
+against the machine's float32 matmul peak. The width candidates of ``cnn10``
+(the BC-learning baseline, case 0) and the batch-size candidates of ResNet-20
+(the mixup baseline, alpha 0) come from the profile files. Results are cached
+under ``results/<profile>/timings/`` like every timing, and written as
+``tables/calibration_throughput.{csv,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import params, timing
+from .experiments import bc_learning, mixup_baseline
+
+#: Candidates measured besides each profile's own configuration.
+CNN10_WIDTHS = (16, 24, 32)
+RESNET_BATCH_SIZES = (32, 64, 128)
+
+
+def candidate_specs(profile: str) -> dict[str, dict]:
+    """Name -> run spec of each configuration to time (seed 0)."""
+    bc = bc_learning.case_spec(params.load("bc_learning", profile), 0, 0)
+    mx = mixup_baseline.alpha_spec(params.load("mixup_baseline", profile), 0.0, 0)
+    out = {f"cnn10 w{w} batch {bc['batch_size']} (BC case 0)":
+           {**bc, "model": {**bc["model"], "width": w}} for w in CNN10_WIDTHS}
+    out.update({f"resnet20 v1 batch {b} (mixup alpha 0)": {**mx, "batch_size": b}
+                for b in RESNET_BATCH_SIZES})
+    # what the Keras DA layers cost (and under TensorFlow they also switch XLA off)
+    out[f"resnet20 v1 batch {mx['batch_size']}, DA layers removed"] = {
+        **mx, "augment": {k: v for k, v in mx["augment"].items() if k != "keras_da"}}
+    return out
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """float32 GFLOP/s of the best of ``repeats`` n x n matmuls (numpy's BLAS,
+    all cores): the ceiling a training step's FLOP/s is set against."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b
+    best = min(_seconds(lambda: a @ b) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def measure_throughput(specs: dict, batches: int = 20, repeats: int = 3) -> pd.DataFrame:
+    """One row per (configuration, XLA, round): training images/s through the
+    run's own pipeline (``model.fit`` on ``MixingBatches``), the seconds to
+    evaluate the 10,000 test images, and the model's training FLOPs/image."""
+
+    from . import data, models, train
+
+    built = {}
+    for name, spec in specs.items():
+        xtr, ytr, xte, yte = data.load_data(spec["dataset"])
+        for jit in (True, False):
+            batches_ = train.make_batches(spec, xtr, ytr)
+            model = train.build_model(spec)
+            model.compile(optimizer=train.make_optimizer(spec["optimizer"]),
+                          loss=train.make_loss(spec["loss"]), jit_compile=jit)
+            model.fit(batches_, epochs=1, steps_per_epoch=2, verbose=0)   # compile
+            # evaluation cost, timed once on 2,000 test images, scaled to 10,000
+            x_test = np.asarray(xte[:2000], np.float32) / 255.0
+            y_test = np.eye(10, dtype=np.float32)[yte[:2000]]
+            model.evaluate(x_test[:1000], y_test[:1000], batch_size=1000, verbose=0)
+            ev = 5 * _seconds(lambda: model.evaluate(x_test, y_test, batch_size=1000, verbose=0))
+            # Keras turns XLA off for models with layers it deems not jit-able
+            built[name, jit] = (spec, batches_, model, ev, bool(model.jit_compile))
+    rows = []
+    for r in range(repeats):
+        for (name, jit), (spec, batches_, model, ev, active) in built.items():
+            batches_.set_epoch(r + 1)
+            t = _seconds(lambda: model.fit(batches_, epochs=1, steps_per_epoch=batches,
+                                           verbose=0))
+            rows.append({"config": name, "xla": jit, "xla_active": active, "round": r,
+                         "images_per_second": batches * spec["batch_size"] / t,
+                         "eval_seconds": ev,
+                         "train_flops_per_image": models.flops_per_image(model)["train"]})
+            print(f"round {r + 1}/{repeats}  {name:45s} xla={jit!s:5s} (active {active!s:5s}) "
+                  f"{rows[-1]['images_per_second']:7.1f} img/s  eval {ev:5.1f}s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def throughput_table(profile: str, batches: int = 20, repeats: int = 3) -> pd.DataFrame:
+    """The calibration table (cached measurements): median images/s per
+    configuration and XLA setting, GFLOP/s and its fraction of the matmul
+    peak, and the seconds one full-data epoch (50,000 images + test) takes."""
+    specs = candidate_specs(profile)
+    rows = timing.cached_measurement(
+        "calibration_throughput", {"specs": specs, "batches": batches, "repeats": repeats},
+        profile, lambda: measure_throughput(specs, batches, repeats))
+    peak = timing.cached_measurement("matmul_peak", {"n": 2048}, profile, lambda: pd.DataFrame(
+        [{"gflops": matmul_peak_gflops()}]))["gflops"].iloc[0]
+    g = rows.groupby(["config", "xla"], sort=False)
+    out = g.agg(xla_active=("xla_active", "first"),
+                images_per_second=("images_per_second", "median"),
+                eval_seconds=("eval_seconds", "median"),
+                flops=("train_flops_per_image", "first")).reset_index()
+    out["gflops"] = out["images_per_second"] * out["flops"] / 1e9
+    out["of_peak"] = out["gflops"] / peak
+    out["epoch_seconds"] = 50_000 / out["images_per_second"] + out["eval_seconds"]
+    out["faster"] = out.groupby("config")["images_per_second"].transform("max") == \
+        out["images_per_second"]
+    out.attrs["peak_gflops"] = float(peak)
+    return out.drop(columns="flops")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lib.calibration",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("--profile", default="budget")
+    ap.add_argument("--batches", type=int, default=20, help="batches per timed round")
+    ap.add_argument("--repeats", type=int, default=3, help="rounds")
+    a = ap.parse_args(argv)
+    from . import report
+
+    table = throughput_table(a.profile, a.batches, a.repeats)
+    report.write_table(table, a.profile, "calibration_throughput")
+    print(f"float32 matmul peak: {table.attrs['peak_gflops']:.0f} GFLOP/s")
+    print(report.to_markdown(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
