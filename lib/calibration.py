@@ -1,16 +1,18 @@
 """Calibration of the ``budget`` profile on the machine at hand.
 
-    python -m lib.calibration [--profile budget] [--batches 20] [--repeats 3]
+    python -m lib.calibration [--profile budget] [--batches 10] [--repeats 2]
 
 Measures, in one process and in interleaved rounds (so a slow spell of the
 machine hits every configuration alike), the training throughput of each
 candidate configuration *as a run trains it*: the profile's real data, input
 pipeline, model, loss and optimizer, with and without XLA. Each is set
-against the machine's float32 matmul peak. The width candidates of ``cnn10``
+against the machine's float32 matmul peak. It also tabulates the test
+accuracy per epoch and per training hour of the BC baseline at each width
+(finished runs only). The width candidates of ``cnn10``
 (the BC-learning baseline, case 0) and the batch-size candidates of ResNet-20
 (the mixup baseline, alpha 0) come from the profile files. Results are cached
 under ``results/<profile>/timings/`` like every timing, and written as
-``tables/calibration_throughput.{csv,md}``.
+``tables/calibration_{throughput,accuracy}.{csv,md}``.
 """
 
 from __future__ import annotations
@@ -27,20 +29,22 @@ from .experiments import bc_learning, mixup_baseline
 
 #: Candidates measured besides each profile's own configuration.
 CNN10_WIDTHS = (16, 24, 32)
-RESNET_BATCH_SIZES = (32, 64, 128)
+RESNET_BATCH_SIZES = (32, 128)
 
 
-def candidate_specs(profile: str) -> dict[str, dict]:
-    """Name -> run spec of each configuration to time (seed 0)."""
+def candidate_specs(profile: str) -> dict[str, tuple[dict, tuple]]:
+    """Name -> (run spec at seed 0, the XLA settings to time it with)."""
     bc = bc_learning.case_spec(params.load("bc_learning", profile), 0, 0)
     mx = mixup_baseline.alpha_spec(params.load("mixup_baseline", profile), 0.0, 0)
     out = {f"cnn10 w{w} batch {bc['batch_size']} (BC case 0)":
-           {**bc, "model": {**bc["model"], "width": w}} for w in CNN10_WIDTHS}
-    out.update({f"resnet20 v1 batch {b} (mixup alpha 0)": {**mx, "batch_size": b}
+           ({**bc, "model": {**bc["model"], "width": w}}, (True, False)) for w in CNN10_WIDTHS}
+    # with the example's DA as Keras layers, TensorFlow cannot use XLA (Keras drops it)
+    out.update({f"resnet20 v1 batch {b} (mixup alpha 0)": ({**mx, "batch_size": b}, (False,))
                 for b in RESNET_BATCH_SIZES})
-    # what the Keras DA layers cost (and under TensorFlow they also switch XLA off)
-    out[f"resnet20 v1 batch {mx['batch_size']}, DA layers removed"] = {
-        **mx, "augment": {k: v for k, v in mx["augment"].items() if k != "keras_da"}}
+    # what those DA layers cost, and what XLA would give without them
+    out[f"resnet20 v1 batch {mx['batch_size']}, DA layers removed"] = (
+        {**mx, "augment": {k: v for k, v in mx["augment"].items() if k != "keras_da"}},
+        (True, False))
     return out
 
 
@@ -60,17 +64,18 @@ def _seconds(fn) -> float:
     return time.perf_counter() - t0
 
 
-def measure_throughput(specs: dict, batches: int = 20, repeats: int = 3) -> pd.DataFrame:
+def measure_throughput(specs: dict, batches: int = 10, repeats: int = 2) -> pd.DataFrame:
     """One row per (configuration, XLA, round): training images/s through the
-    run's own pipeline (``model.fit`` on ``MixingBatches``), the seconds to
-    evaluate the 10,000 test images, and the model's training FLOPs/image."""
+    run's own pipeline (``model.fit`` on ``MixingBatches``) net of the fixed
+    cost of a ``fit`` call (also reported), the seconds to evaluate the
+    10,000 test images, and the model's training FLOPs/image."""
 
     from . import data, models, train
 
     built = {}
-    for name, spec in specs.items():
+    for name, (spec, xla_settings) in specs.items():
         xtr, ytr, xte, yte = data.load_data(spec["dataset"])
-        for jit in (True, False):
+        for jit in xla_settings:
             batches_ = train.make_batches(spec, xtr, ytr)
             model = train.build_model(spec)
             model.compile(optimizer=train.make_optimizer(spec["optimizer"]),
@@ -86,31 +91,42 @@ def measure_throughput(specs: dict, batches: int = 20, repeats: int = 3) -> pd.D
     rows = []
     for r in range(repeats):
         for (name, jit), (spec, batches_, model, ev, active) in built.items():
-            batches_.set_epoch(r + 1)
-            t = _seconds(lambda: model.fit(batches_, epochs=1, steps_per_epoch=batches,
-                                           verbose=0))
+            # every fit call has a fixed cost (worker threads, iterator, callbacks):
+            # time a short and a 3x longer call, and take the training rate from the
+            # difference and that fixed cost from the rest
+            batches_.set_epoch(2 * r + 1)
+            short = _seconds(lambda: model.fit(batches_, epochs=1, steps_per_epoch=batches,
+                                               verbose=0))
+            batches_.set_epoch(2 * r + 2)
+            long = _seconds(lambda: model.fit(batches_, epochs=1, steps_per_epoch=3 * batches,
+                                              verbose=0))
+            per_batch = max(long - short, 1e-9) / (2 * batches)
             rows.append({"config": name, "xla": jit, "xla_active": active, "round": r,
-                         "images_per_second": batches * spec["batch_size"] / t,
+                         "images_per_second": spec["batch_size"] / per_batch,
+                         "fit_call_overhead_seconds": short - batches * per_batch,
                          "eval_seconds": ev,
                          "train_flops_per_image": models.flops_per_image(model)["train"]})
             print(f"round {r + 1}/{repeats}  {name:45s} xla={jit!s:5s} (active {active!s:5s}) "
-                  f"{rows[-1]['images_per_second']:7.1f} img/s  eval {ev:5.1f}s", flush=True)
+                  f"{rows[-1]['images_per_second']:7.1f} img/s  fit overhead "
+                  f"{rows[-1]['fit_call_overhead_seconds']:5.2f}s  eval {ev:5.1f}s", flush=True)
     return pd.DataFrame(rows)
 
 
-def throughput_table(profile: str, batches: int = 20, repeats: int = 3) -> pd.DataFrame:
+def throughput_table(profile: str, batches: int = 10, repeats: int = 2) -> pd.DataFrame:
     """The calibration table (cached measurements): median images/s per
     configuration and XLA setting, GFLOP/s and its fraction of the matmul
     peak, and the seconds one full-data epoch (50,000 images + test) takes."""
     specs = candidate_specs(profile)
     rows = timing.cached_measurement(
-        "calibration_throughput", {"specs": specs, "batches": batches, "repeats": repeats},
+        "calibration_throughput", {"specs": {k: [s, list(x)] for k, (s, x) in specs.items()},
+                                   "batches": batches, "repeats": repeats},
         profile, lambda: measure_throughput(specs, batches, repeats))
     peak = timing.cached_measurement("matmul_peak", {"n": 2048}, profile, lambda: pd.DataFrame(
         [{"gflops": matmul_peak_gflops()}]))["gflops"].iloc[0]
     g = rows.groupby(["config", "xla"], sort=False)
     out = g.agg(xla_active=("xla_active", "first"),
                 images_per_second=("images_per_second", "median"),
+                fit_call_overhead_seconds=("fit_call_overhead_seconds", "median"),
                 eval_seconds=("eval_seconds", "median"),
                 flops=("train_flops_per_image", "first")).reset_index()
     out["gflops"] = out["images_per_second"] * out["flops"] / 1e9
@@ -122,12 +138,43 @@ def throughput_table(profile: str, batches: int = 20, repeats: int = 3) -> pd.Da
     return out.drop(columns="flops")
 
 
+def accuracy_table(profile: str) -> pd.DataFrame:
+    """Test accuracy after each epoch of the BC baseline (case 0, constant
+    rate) per width, with the training seconds it took: width 16 from the
+    notebook's main case-0 runs, other widths from the calibration runs.
+    Only finished runs are read; nothing is trained."""
+    from . import experiments, runs
+
+    rows = []
+    sources = [("bc_learning", lambda r: r["labels"]["case"] == 0 and r["labels"]["budget"] == 1.0),
+               ("calibration", lambda r: True)]
+    for notebook, keep in sources:
+        P = params.load(notebook, profile)
+        for r in experiments.get(notebook).runs(P):
+            path = runs.run_dir(r["spec"], profile)
+            if not keep(r) or not runs.is_finished(path):
+                continue
+            h = runs.load(path)["history"]
+            for _, e in h.iterrows():
+                rows.append({"width": r["spec"]["model"]["width"], "seed": r["spec"]["seed"],
+                             "epoch": int(e["epoch"]), "test_accuracy": e["test_accuracy"],
+                             "train_hours": h["train_seconds"][:int(e["epoch"])].sum() / 3600})
+    if not rows:
+        return pd.DataFrame(columns=["width", "epoch", "n_seeds", "test_accuracy_mean",
+                                     "train_hours_mean"])
+    t = pd.DataFrame(rows)
+    return (t.groupby(["width", "epoch"])
+             .agg(n_seeds=("seed", "size"), test_accuracy_mean=("test_accuracy", "mean"),
+                  train_hours_mean=("train_hours", "mean"))
+             .reset_index())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lib.calibration",
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--profile", default="budget")
-    ap.add_argument("--batches", type=int, default=20, help="batches per timed round")
-    ap.add_argument("--repeats", type=int, default=3, help="rounds")
+    ap.add_argument("--batches", type=int, default=10, help="batches per timed round")
+    ap.add_argument("--repeats", type=int, default=2, help="rounds")
     a = ap.parse_args(argv)
     from . import report
 
@@ -135,6 +182,9 @@ def main(argv=None) -> int:
     report.write_table(table, a.profile, "calibration_throughput")
     print(f"float32 matmul peak: {table.attrs['peak_gflops']:.0f} GFLOP/s")
     print(report.to_markdown(table))
+    acc = accuracy_table(a.profile)
+    report.write_table(acc, a.profile, "calibration_accuracy")
+    print(report.to_markdown(acc))
     return 0
 
 

@@ -36,7 +36,11 @@ def cached_measurement(kind: str, request: dict, profile: str, measure,
                           "rows": rows.to_dict("records"), "environment": environment(),
                           "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     stored = json.loads(path.read_text())   # read back: every render sees the same frame
-    return pd.DataFrame(stored["rows"])[stored["columns"]]
+    frame = pd.DataFrame(stored["rows"])[stored["columns"]]
+    env = stored["environment"]
+    frame.attrs["measured_on"] = (f"{env.get('cpu')} ({env.get('cpu_count')} cores), "
+                                  f"{env['backend']}, {stored['measured_at']}")
+    return frame
 
 
 def measured_on(profile: str) -> list[dict]:

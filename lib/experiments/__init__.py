@@ -1,4 +1,6 @@
-"""One module per notebook: ``validate(params)`` and ``runs(params)``.
+"""One module per notebook: ``validate(params)`` and ``runs(params)``; and
+``calibration``, the runs that size the ``budget`` profile (no notebook of its
+own: ``python -m lib.calibration`` reports it).
 
 ``runs`` turns a validated profile into a list of ``{"labels": {...},
 "spec": {...}}``, one per case and seed; ``labels`` (case, seed, ...) are
@@ -9,13 +11,15 @@ from importlib import import_module
 
 _NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss", "mixup_baseline",
               "training_tricks")
+_OTHERS = ("calibration",)
 
 
 def names() -> list[str]:
-    return list(_NOTEBOOKS)
+    """Everything ``python -m lib.runs compute`` can compute."""
+    return list(_NOTEBOOKS + _OTHERS)
 
 
 def get(notebook: str):
-    if notebook not in _NOTEBOOKS:
-        raise ValueError(f"unknown notebook {notebook!r}; known: {list(_NOTEBOOKS)}")
+    if notebook not in _NOTEBOOKS + _OTHERS:
+        raise ValueError(f"unknown notebook {notebook!r}; known: {names()}")
     return import_module(f"{__name__}.{notebook}")
