@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all setup test unit unit-jax calibrate bench device-prep $(NOTEBOOKS) index list clean lab
+.PHONY: all notebooks setup test unit unit-jax calibrate bench device-prep $(NOTEBOOKS) index list clean lab
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -37,7 +37,14 @@ lab: setup                         ## JupyterLab on notebooks/ with the project'
 	$(PY) -m jupyterlab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
-all: $(NOTEBOOKS) index            ## every notebook of PROFILE, then results/PROFILE/README.md
+# notebooks render in parallel (each is mostly one process's start-up and drawing);
+# JOBS=1 runs them one after another
+JOBS ?= 2
+all:                               ## every notebook of PROFILE, then results/PROFILE/README.md
+	$(MAKE) --no-print-directory -j$(JOBS) notebooks
+	$(MAKE) --no-print-directory index
+
+notebooks: $(NOTEBOOKS)
 
 # What the GPU machine lacks (it has JAX, no TensorFlow, no Keras, no internet): Keras's
 # wheels for its Python 3.12 and the offline CIFAR-10, both git-ignored; see README.
