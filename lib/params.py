@@ -97,5 +97,7 @@ def at_budget(P: dict, fraction: float, schedule_key: str) -> dict:
     out = dict(P, epochs=int(P["epochs"] * fraction))
     sched = P.get(schedule_key) or {}
     if "milestones" in sched:
-        out[schedule_key] = dict(sched, milestones=[m * fraction for m in sched["milestones"]])
+        # rounded: 1.2 * (1/3) is 0.39999999999999997 in floats, and specs are hashed
+        out[schedule_key] = dict(sched, milestones=[round(m * fraction, 9)
+                                                    for m in sched["milestones"]])
     return out

@@ -53,13 +53,15 @@ class MixingBatches(keras.utils.PyDataset):
 
     Without mixing, ``step_size`` equals ``batch_size`` and a batch is just the
     (augmented) group. Incomplete trailing groups are dropped, as the article's
-    generators do.
+    generators do. ``shift_after_mixing`` > 0 flips and shifts the finished
+    (mixed, normalized) batch instead, by up to that many pixels.
     """
 
     def __init__(self, x, y, *, batch_size: int, step_size: int | None = None,
                  mixing: str = "none", standard_da: bool = False, max_shift: int = 4,
                  alpha: float = 0.2, normalization: str | None = None, seed: int = 0,
-                 epoch: int = 0, target_smoothing: float = 0.0, **kwargs):
+                 epoch: int = 0, target_smoothing: float = 0.0, shift_after_mixing: int = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         step_size = step_size or batch_size
         if mixing not in MIXINGS:
@@ -78,6 +80,7 @@ class MixingBatches(keras.utils.PyDataset):
             raise ValueError(f"target_smoothing {target_smoothing} must be in [0, 1)")
         self.alpha, self.seed, self.epoch = alpha, seed, epoch
         self.target_smoothing = target_smoothing
+        self.shift_after_mixing = shift_after_mixing
         self.norm = input_normalization(mixing, normalization)
         self.pixel_mean = training_pixel_mean(x) if self.norm == "pixel_mean" else None
         self.set_epoch(epoch)
@@ -104,6 +107,11 @@ class MixingBatches(keras.utils.PyDataset):
         smoothed as Keras's ``label_smoothing`` does it, y (1 - a) + a / K, but
         here in the data, so that any loss (KL divergence too) sees them."""
         images, targets, info = self._mixed_batch(index)
+        if self.shift_after_mixing:
+            # the Keras example's DA (flip + shift, nearest fill) on the finished,
+            # mixed batch, as its generator applies it; whole-pixel shifts here
+            rng = np.random.default_rng([self.seed, self.epoch, index, 3])
+            images = augment.flip_and_shift(images, rng, self.shift_after_mixing)
         if self.target_smoothing:
             a = self.target_smoothing
             targets = targets * (1.0 - a) + a / targets.shape[-1]

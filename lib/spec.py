@@ -43,6 +43,7 @@ OPTIONAL: dict = {
     "target_smoothing": 0.0,          # smoothing of the targets in the data, seen by any loss
     "augment.max_shift": 4,           # standard DA: largest shift in pixels
     "augment.keras_da": None,         # Keras DA layers in front of the model (after mixing)
+    "augment.shift_after_mixing": 0,  # flip + shift by up to n px of the mixed batch, in the pipeline
     "mixing.alpha": 0.2,              # mixup's Beta(alpha, alpha)
     "mixing.step_size": None,         # BC anchors per group; None = the batch size
     "optimizer.amsgrad": False,

@@ -75,6 +75,7 @@ def make_batches(spec: dict, x, y, *, workers: int = 2) -> MixingBatches:
         max_shift=setting(spec, "augment.max_shift"), alpha=setting(spec, "mixing.alpha"),
         normalization=setting(spec, "input"), seed=spec["seed"],
         target_smoothing=setting(spec, "target_smoothing"),
+        shift_after_mixing=setting(spec, "augment.shift_after_mixing"),
         workers=workers, use_multiprocessing=False, max_queue_size=8)
 
 

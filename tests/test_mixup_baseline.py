@@ -35,7 +35,11 @@ def test_budget_profile_compresses_the_example_schedule_to_each_budget():
     P = params.load("mixup_baseline", "budget")
     out = exp.runs(P)
     assert {(r["labels"]["alpha"], r["labels"]["budget"]) for r in out} == {
-        (a, f) for a in (0.0, 0.2) for f in (0.25, 0.5, 1.0)}
+        (a, f) for a in (0.0, 0.2) for f in P["budget_fractions"]["fractions"] + [1.0]}
+    assert {r["spec"]["epochs"] for r in out} == {1, 2, 3}
+    # the example's DA in the pipeline, so that XLA can compile the model
+    assert {str(r["spec"]["augment"]) for r in out} == {
+        str({"standard_da": False, "shift_after_mixing": 3})}
     for r in out:
         sched, epochs = r["spec"]["lr_schedule"], r["spec"]["epochs"]
         assert [m / epochs for m in sched["milestones"]] == pytest.approx([0.4, 0.6, 0.8, 0.9])

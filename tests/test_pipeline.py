@@ -51,3 +51,21 @@ def test_mixup_batches_pair_two_permutations():
     firsts = np.concatenate([b.batch(i)[2]["images"][:, 0, 0, 0] for i in range(4)])
     seconds = np.concatenate([b.batch(i)[2]["partner_images"][:, 0, 0, 0] for i in range(4)])
     assert sorted(firsts) == list(range(64)) and sorted(seconds) == list(range(64))
+
+
+def test_shift_after_mixing_flips_and_shifts_the_finished_batch():
+    from lib import augment
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(16) % 10
+    common = dict(batch_size=8, mixing="mixup", alpha=0.2, seed=3, normalization="pixel_mean")
+    plain = MixingBatches(x, y, **common)
+    moved = MixingBatches(x, y, shift_after_mixing=3, **common)
+    for b in (plain, moved):
+        b.set_epoch(1)
+    xp, tp, _ = plain.batch(1)
+    xm, tm, _ = moved.batch(1)
+    np.testing.assert_array_equal(tm, tp)                      # targets untouched
+    expected = augment.flip_and_shift(xp, np.random.default_rng([3, 1, 1, 3]), 3)
+    np.testing.assert_array_equal(xm, expected)                # one transform of the mix
+    assert not np.array_equal(xm, xp)
