@@ -24,7 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import params, timing
+from . import benchmark, params, timing
 from .experiments import bc_learning, mixup_baseline
 
 #: Candidates measured besides each profile's own configuration.
@@ -52,16 +52,6 @@ def _throughput_key(spec: dict) -> dict:
     """What of a spec decides its training speed (not its length or schedule)."""
     return {k: v for k, v in spec.items()
             if k not in ("notebook", "epochs", "lr_schedule", "seed")}
-
-
-def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
-    """float32 GFLOP/s of the best of ``repeats`` n x n matmuls (numpy's BLAS,
-    all cores): the ceiling a training step's FLOP/s is set against."""
-    rng = np.random.default_rng(0)
-    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
-    a @ b
-    best = min(_seconds(lambda: a @ b) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
 
 
 def _seconds(fn) -> float:
@@ -129,7 +119,7 @@ def throughput_table(profile: str, batches: int = 10, repeats: int = 2) -> pd.Da
                                    "batches": batches, "repeats": repeats},
         profile, lambda: measure_throughput(specs, batches, repeats))
     peak = timing.cached_measurement("matmul_peak", {"n": 2048}, profile, lambda: pd.DataFrame(
-        [{"gflops": matmul_peak_gflops()}]))["gflops"].iloc[0]
+        [{"gflops": benchmark.matmul_peak_gflops()}]))["gflops"].iloc[0]
     g = rows.groupby(["config", "xla"], sort=False)
     out = g.agg(xla_active=("xla_active", "first"),
                 images_per_second=("images_per_second", "median"),

@@ -124,8 +124,10 @@ def _cmd_list(args) -> int:
             spec = json.loads((d / "spec.json").read_text())
             if is_finished(d):
                 m = json.loads((d / "metrics.json").read_text())
-                status = (f"finished  best {m['best_test_accuracy']:.4f}  "
-                          f"{m['epochs']} ep  {m['wall_seconds']:.0f}s")
+                status = (f"finished  final {m['final_test_accuracy']:.4f}  "
+                          f"best {m['best_test_accuracy']:.4f}  {m['epochs']} ep  "
+                          f"train {m['train_images'] // m['epochs']:,}/ep  "
+                          f"test {m['test_images']:,}  {m['train_seconds']:.0f}s")
             else:
                 status = f"unfinished ({len(read_history(d / 'history.csv'))} epochs done)"
             print(f"{prof:6s} {d.name}  {spec.get('notebook', '?'):24s} {status}")

@@ -75,7 +75,9 @@ def test_measure_reports_every_item_and_ratio(tiny_data, tmp_path):
     assert res["ratios"]["pipeline_over_train_step"] == pytest.approx(
         ips["pipeline"] / ips["train_step"])
     md = benchmark.to_markdown(res)
-    assert "(a)/(b)" in md and "MFLOP" in md
+    assert "(a)/(b)" in md and "MFLOP" in md and "float32 matmul peak" in md
+    # a step's FLOP/s cannot exceed what a large matmul reaches on the same cores
+    assert 0 < res["achieved_train_gflops_per_second"] < res["matmul_peak_gflops_per_second"]
     json.dumps(res)   # serializable as written by make bench
     with pytest.raises(ValueError, match="need"):
         benchmark.measure(width=2, batch_size=16, batches=50, repeats=1, data=(x, y))
