@@ -173,7 +173,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batches", type=int, default=10, help="batches per timed round")
     ap.add_argument("--repeats", type=int, default=2, help="rounds")
     a = ap.parse_args(argv)
-    from . import report
+    from . import plots, report
 
     table = throughput_table(a.profile, a.batches, a.repeats)
     report.write_table(table, a.profile, "calibration_throughput")
@@ -182,6 +182,9 @@ def main(argv=None) -> int:
     acc = accuracy_table(a.profile)
     report.write_table(acc, a.profile, "calibration_accuracy")
     print(report.to_markdown(acc))
+    fig = plots.calibration(table, acc, table.attrs["peak_gflops"],
+                            title=f"calibration of the {a.profile} profile on this machine")
+    print(report.save_figure(fig, a.profile, "calibration", "calibration"))
     return 0
 
 

@@ -428,3 +428,44 @@ def mixing_grid(images, partners, mixed, labels, partner_labels, soft, weights,
               [f"{weight_name}={w:.2f}\n{soft_label_text(s)}" for w, s in zip(weights[:n], soft[:n])]]
     return image_grid([images[:n], partners[:n], mixed[:n]], titles=titles,
                       row_labels=list(row_labels), title=title)
+
+
+def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: float,
+                title: str = ""):
+    """The budget calibration: training images/s of each configuration with and
+    without XLA, annotated with its share of the float32 matmul peak (left);
+    test accuracy against training hours per ``cnn10`` width (right, one line
+    per width, from ``calibration.accuracy_table``)."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.4, 1]})
+    configs = list(dict.fromkeys(throughput["config"]))
+    y = np.arange(len(configs))
+    for k, (xla, off) in enumerate(((True, -0.2), (False, 0.2))):
+        sub = throughput[throughput["xla"] == xla].set_index("config")
+        idx = [i for i, c in enumerate(configs) if c in sub.index]
+        vals = [sub.loc[configs[i], "images_per_second"] for i in idx]
+        ax.barh(y[idx] + off, vals, height=0.38, color=f"C{k}",
+                label="XLA" if xla else "no XLA (TensorFlow's graph)")
+        for i, v in zip(idx, vals):
+            ax.text(v, i + off, f" {v:,.0f} ({sub.loc[configs[i], 'of_peak']:.0%} of peak)",
+                    va="center", fontsize=7)
+    ax.set_yticks(y, [textwrap.fill(c, 30) for c in configs], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"training images/s (peak: {peak_gflops:,.0f} GFLOP/s float32 matmul)")
+    ax.set_xlim(0, throughput["images_per_second"].max() * 1.6)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    for k, (width, g) in enumerate(accuracy.groupby("width")):
+        ax2.plot(g["train_hours_mean"], g["test_accuracy_mean"], "o-", color=f"C{k}",
+                 label=f"width {width} (n={g['n_seeds'].min()})")
+    if accuracy.empty:
+        ax2.text(0.5, 0.5, "no finished calibration runs yet", ha="center",
+                 transform=ax2.transAxes)
+    ax2.set_xlabel("training hours (one run)")
+    ax2.set_ylabel("test accuracy after each epoch")
+    ax2.set_title("BC baseline (case 0), constant rate", fontsize=9)
+    ax2.grid(alpha=0.3)
+    if not accuracy.empty:
+        ax2.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

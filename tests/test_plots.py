@@ -188,3 +188,15 @@ def test_lr_curves_with_schedule_and_minmax_per_image():
     m = plots.minmax_per_image(x)
     assert m.min(axis=(1, 2, 3)) == pytest.approx([0, 0, 0])
     assert m.max(axis=(1, 2, 3)) == pytest.approx([1, 1, 1])
+
+
+def test_calibration_draws_throughput_bars_and_accuracy_lines():
+    tp = pd.DataFrame({"config": ["a", "a", "b"], "xla": [True, False, False],
+                       "images_per_second": [400.0, 170.0, 90.0], "of_peak": [0.3, 0.1, 0.15]})
+    acc = pd.DataFrame({"width": [16, 16, 24], "epoch": [1, 2, 1], "n_seeds": [3, 3, 1],
+                        "test_accuracy_mean": [0.5, 0.6, 0.55], "train_hours_mean": [0.03, 0.06, 0.06]})
+    fig = plots.calibration(tp, acc, 141.0)
+    bars, lines = fig.axes
+    assert len(bars.patches) == 3 and len(lines.get_lines()) == 2
+    empty = plots.calibration(tp, acc.iloc[:0], 141.0)
+    assert "no finished" in empty.axes[1].texts[0].get_text()
