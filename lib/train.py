@@ -107,6 +107,7 @@ def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool 
     keras.config.set_dtype_policy(policy)
     try:
         run = _Run(spec, Path(run_dir), log)
+        run.environment = environment()   # the code and machine that train (this part of) it
         run.prepare(data, workers)
         run.build_or_resume(jit_compile)
         for epoch in range(run.state["epochs_done"], spec["epochs"]):
@@ -248,7 +249,7 @@ class _Run:
             "images_per_second": train_images / max(state["train_seconds"], 1e-9),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "dtype_policy": policy,
             "xla": bool(self.model.jit_compile),
-            **environment(),
+            **self.environment,
         }
         write_json(self.dir / "metrics.json", metrics)   # last: marks the run finished
         shutil.rmtree(self.ckpt_dir, ignore_errors=True)

@@ -44,3 +44,12 @@ def test_write_table_figure_and_index(results):
     index = report.write_index("smoke").read_text()
     assert "[nb.ipynb](nb.ipynb)" in index and "tables/nb.csv" in index
     assert "![curve](figures/nb/curve.png)" in index and "| 0 | 0.1235 | x |" in index
+
+
+def test_index_says_at_what_scale_each_notebooks_runs_were_trained(results, tiny_spec, tiny_data):
+    from lib import runs
+    runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    scale = report.run_scales("smoke")["test"]           # tiny_spec's notebook is "test"
+    assert scale.startswith("1 finished runs; 160 training images per epoch, 40 test images, "
+                            "3 epochs; models bn_momentum=0.9, name=cnn10, width=2; ")
+    assert "- scale: 1 finished runs" in report.write_index("smoke").read_text()
