@@ -1,9 +1,16 @@
 """Run cache: spec -> id -> ``<results>/<profile>/runs/<id>/``.
 
 A finished run (one with ``metrics.json``) is loaded, never retrained; an
-unfinished one is resumed. The CLI computes a notebook's runs without Jupyter:
+unfinished one is resumed. One process trains a run at a time (``lib.runlock``):
+a process that meets a run another one is training goes on with the others
+and waits for it at the end. Files that cannot be what the trainer wrote raise
+``CorruptRunError`` naming the run and the file; they are never loaded as a
+result. The CLI computes a notebook's runs without Jupyter:
 
-    python -m lib.runs compute bc_learning --profile quick
+    python -m lib.runs compute bc_learning --profile quick [--executor ray]
+    python -m lib.runs compute bc_learning --profile quick --recompute <run-id>
+    python -m lib.runs plan all --profile paper --tflops 300
+    python -m lib.runs check bc_learning --profile paper
     python -m lib.runs list [--profile quick]
 """
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,7 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import experiments, params as params_lib
-from .runfiles import read_history
+from .runfiles import CorruptRunError, read_finished, read_history, read_json
+from .runlock import Locked, RunLock, describe, read_owner
 from .spec import spec_id
 
 PROFILES = ("smoke", "quick", "budget", "paper")
@@ -31,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 def results_root() -> Path:
     """``$ABLATION_RESULTS_DIR``, else the repository's ``results/`` (absolute,
     so notebooks find it whatever their working directory)."""
-    return Path(os.environ.get("ABLATION_RESULTS_DIR") or REPO / "results")
+    return Path(os.environ.get("ABLATION_RESULTS_DIR") or REPO / "results").resolve()
 
 
 def profile_dir(profile: str) -> Path:
@@ -43,42 +52,108 @@ def run_dir(spec: dict, profile: str) -> Path:
 
 
 def is_finished(path: Path) -> bool:
+    """Whether the run claims to be finished (``load`` checks that claim)."""
     return (path / "metrics.json").exists()
 
 
 def load(path: Path) -> dict:
-    return {"id": path.name, "spec": json.loads((path / "spec.json").read_text()),
-            "history": pd.DataFrame(read_history(path / "history.csv")),
-            "metrics": json.loads((path / "metrics.json").read_text())}
+    """A finished run; ``CorruptRunError`` if any of its files is damaged."""
+    path = Path(path)
+    spec = read_json(path / "spec.json")
+    metrics, history = read_finished(path)
+    return {"id": path.name, "spec": spec, "history": pd.DataFrame(history), "metrics": metrics}
 
 
-def ensure(spec: dict, profile: str, *, log=print, **fit_options) -> dict:
-    """Load the finished run for ``spec`` or train (or resume) it first."""
+#: seconds between looks at a run another process is training
+WAIT_POLL = float(os.environ.get("ABLATION_WAIT_POLL", 5))
+
+
+def ensure(spec: dict, profile: str, *, log=print, wait: bool = True, **fit_options) -> dict:
+    """Load the finished run for ``spec`` or train (or resume) it first, under
+    the run's lock. If another live process holds the lock, wait for it to
+    finish (``wait``) or raise ``Locked``."""
     path = run_dir(spec, profile)
-    if is_finished(path):
-        return load(path)
-    from .train import fit  # the trainer is needed only when a run must be trained
-    fit(spec, path, log=log, **fit_options)
-    return load(path)
+    told = False
+    while True:
+        if is_finished(path):
+            return load(path)
+        try:
+            with RunLock(path, log=log):
+                if not is_finished(path):   # it may have finished since we looked
+                    from .train import fit  # the trainer is needed only to train
+                    fit(spec, path, log=log, **fit_options)
+            return load(path)
+        except Locked as exc:
+            if not wait:
+                raise
+            if not told:
+                log(f"waiting for {exc}")
+                told = True
+            time.sleep(WAIT_POLL)
+
+
+def recompute(run_ids, profile: str, *, log=print) -> None:
+    """Delete what the runs ``run_ids`` of ``profile`` hold (under their
+    locks), so that the next ``ensure`` trains them from scratch: the one
+    remedy for a corrupt run."""
+    for rid in run_ids:
+        path = profile_dir(profile) / "runs" / rid
+        if not path.is_dir():
+            raise FileNotFoundError(f"no run {rid} in {path.parent}")
+        with RunLock(path, log=log):
+            for child in path.iterdir():
+                if child.name == "lock":
+                    continue
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        log(f"[{rid}] cleared; it will be trained again")
+
+
+def notebook_runs(notebook: str, profile: str, overrides: dict | None = None) -> tuple[dict, list]:
+    """The profile's parameters and its runs (``labels`` and ``spec`` each)."""
+    P = params_lib.load(notebook, profile, overrides)
+    return P, experiments.get(notebook).runs(P)
 
 
 def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, log=print,
+               executor: str = "local", executor_options: dict | None = None,
                **fit_options) -> pd.DataFrame:
     """Compute (or load) every run of a notebook's profile; one row per run
-    with the case's columns, the seed, the run id and its metrics."""
-    P = params_lib.load(notebook, profile, overrides)
-    runs = experiments.get(notebook).runs(P)
-    todo = sum(not is_finished(run_dir(r["spec"], profile)) for r in runs)
-    log(f"{notebook}/{profile}: {len(runs)} runs, {len(runs) - todo} cached, {todo} to train")
+    with the case's columns, the seed, the run id and its metrics.
+
+    ``executor="local"`` trains in this process, one run after another; runs
+    another process is training are waited for at the end. ``"ray"`` makes
+    each run a Ray task (``lib.executors``; ``executor_options`` go there)."""
+    P, runs = notebook_runs(notebook, profile, overrides)
+    todo = [r for r in runs if not is_finished(run_dir(r["spec"], profile))]
+    log(f"{notebook}/{profile}: {len(runs)} runs, {len(runs) - len(todo)} cached, "
+        f"{len(todo)} to train")
     for key, value in (P.get("runtime") or {}).items():   # e.g. jit_compile
         fit_options.setdefault(key, value)
-    rows, t0 = [], time.perf_counter()
-    for i, r in enumerate(runs, 1):
-        tag = ", ".join(f"{k}={v}" for k, v in r["labels"].items())
-        cached = is_finished(run_dir(r["spec"], profile))
-        if not cached:
-            log(f"({i}/{len(runs)}) training {tag}")
-        run = ensure(r["spec"], profile, log=log, **fit_options)
+    t0 = time.perf_counter()
+    if executor == "ray":
+        from . import executors
+        failed = executors.ray_compute(todo, profile, fit_options, log=log,
+                                       **(executor_options or {}))
+        if failed:
+            raise RunsFailed(failed)
+    elif executor == "local":
+        deferred = []
+        for i, r in enumerate(runs, 1):
+            if is_finished(run_dir(r["spec"], profile)):
+                continue
+            log(f"({i}/{len(runs)}) training {label_text(r)}")
+            try:
+                ensure(r["spec"], profile, log=log, wait=False, **fit_options)
+            except Locked as exc:
+                log(f"({i}/{len(runs)}) skipped for now: {exc}")
+                deferred.append(r)
+        for r in deferred:   # trained elsewhere: wait (or take over if that process dies)
+            ensure(r["spec"], profile, log=log, wait=True, **fit_options)
+    else:
+        raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
+    rows = []
+    for r in runs:
+        run = load(run_dir(r["spec"], profile))
         m = run["metrics"]
         rows.append({**r["labels"], "run_id": run["id"], **{
             k: m[k] for k in ("best_test_accuracy", "final_test_accuracy", "final_train_accuracy",
@@ -87,6 +162,20 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
             "updates": m["train_images"] // r["spec"]["batch_size"]})
     log(f"{notebook}/{profile}: done in {time.perf_counter() - t0:.0f}s")
     return pd.DataFrame(rows)
+
+
+class RunsFailed(RuntimeError):
+    """Some runs of a distributed computation failed (the others finished)."""
+
+    def __init__(self, failed: list[tuple[str, str]]):
+        self.failed = failed
+        super().__init__(f"{len(failed)} run(s) failed: " + "; ".join(
+            f"{rid}: {err.strip().splitlines()[-1] if err.strip() else err}"
+            for rid, err in failed))
+
+
+def label_text(run: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in run["labels"].items())
 
 
 def load_histories(table: pd.DataFrame, profile: str) -> pd.DataFrame:
@@ -107,9 +196,45 @@ def _cmd_compute(args) -> int:
     if args.seeds:
         overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
     options = {"mixed_precision": True} if args.mixed_precision else {}
-    table = ensure_all(args.notebook, args.profile, overrides, **options)
+    if args.recompute:
+        recompute(args.recompute.split(","), args.profile)
+    executor_options = {}
+    if args.executor == "ray":
+        executor_options = {"gpus_per_run": args.gpus_per_run, "cpus_per_run": args.cpus_per_run}
+    try:
+        table = ensure_all(args.notebook, args.profile, overrides, executor=args.executor,
+                           executor_options=executor_options, **options)
+    except RunsFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(table.to_string(index=False))
     return 0
+
+
+def run_status(path: Path) -> tuple[str, str]:
+    """``(status, detail)`` of a run directory: finished / unfinished /
+    training (locked by a live process) / corrupt / new."""
+    from .runlock import is_locked
+
+    try:
+        if (path / "spec.json").exists():
+            read_json(path / "spec.json")
+        if is_finished(path):
+            m, _ = read_finished(path)
+            return "finished", (f"final {m['final_test_accuracy']:.4f}  "
+                                f"best {m['best_test_accuracy']:.4f}  {m['epochs']} ep  "
+                                f"train {m['train_images'] // m['epochs']:,}/ep  "
+                                f"test {m['test_images']:,}  {m['train_seconds']:.0f}s")
+        done = len(read_history(path / "history.csv")) if path.is_dir() else 0
+        if path.is_dir() and is_locked(path):
+            return "training", f"{done} epochs done, by {describe(read_owner(path) or {})}"
+        if (path / "spec.json").exists() or done:
+            from .runfiles import read_state
+            saved = read_state(path)
+            return "unfinished", f"{saved[0]['epochs_done'] if saved else 0} epochs done"
+        return "new", ""
+    except CorruptRunError as exc:
+        return "corrupt", f"{exc.file}: {exc.reason}"
 
 
 def _cmd_list(args) -> int:
@@ -119,40 +244,74 @@ def _cmd_list(args) -> int:
         if not root.is_dir():
             continue
         for d in sorted(root.iterdir()):
-            if not (d / "spec.json").exists():
+            if not d.is_dir():
                 continue
-            spec = json.loads((d / "spec.json").read_text())
-            if is_finished(d):
-                m = json.loads((d / "metrics.json").read_text())
-                status = (f"finished  final {m['final_test_accuracy']:.4f}  "
-                          f"best {m['best_test_accuracy']:.4f}  {m['epochs']} ep  "
-                          f"train {m['train_images'] // m['epochs']:,}/ep  "
-                          f"test {m['test_images']:,}  {m['train_seconds']:.0f}s")
-            else:
-                status = f"unfinished ({len(read_history(d / 'history.csv'))} epochs done)"
-            print(f"{prof:6s} {d.name}  {spec.get('notebook', '?'):24s} {status}")
+            try:
+                notebook = read_json(d / "spec.json").get("notebook", "?")
+            except (CorruptRunError, FileNotFoundError):
+                notebook = "?"
+            status, detail = run_status(d)
+            print(f"{prof:6s} {d.name}  {notebook:24s} {status:10s} {detail}")
     return 0
+
+
+def _cmd_plan(args) -> int:
+    from . import plan
+    notebooks = experiments.names() if args.notebook == "all" else [args.notebook]
+    print(plan.render(plan.plan(notebooks, args.profile), args.profile, args.tflops,
+                      verbose=not args.totals))
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from . import plan
+    table = plan.check(args.notebook, args.profile, steps=args.steps)
+    print(table[["config_id", "run", "batch_size", "mixing", "train_gflop_per_image", "ok",
+                 "images_per_second", "tflops", "seconds", "error"]].to_string(index=False))
+    return 0 if table["ok"].all() else 1
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lib.runs", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
+    profile = dict(default=os.environ.get("ABLATION_PROFILE", "quick"), choices=PROFILES)
     c = sub.add_parser("compute", help="train or load every run of a notebook's profile")
     c.add_argument("notebook", choices=experiments.names())
-    c.add_argument("--profile", default=os.environ.get("ABLATION_PROFILE", "quick"),
-                   choices=PROFILES)
+    c.add_argument("--profile", **profile)
     c.add_argument("--seeds", help="comma-separated seeds overriding the profile's")
     c.add_argument("--mixed-precision", action="store_true",
                    help="compute in bfloat16 (GPU); recorded in each run's metrics.json")
+    c.add_argument("--recompute", metavar="ID[,ID...]",
+                   help="clear these runs first (e.g. ones reported corrupt), then compute")
+    c.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: one run after another in this process (default); ray: each "
+                        "run a Ray task, on $RAY_ADDRESS's cluster if set, else a local Ray")
+    c.add_argument("--gpus-per-run", type=float, default=None,
+                   help="Ray: GPUs per run (default 1 when the cluster has GPUs, else 0)")
+    c.add_argument("--cpus-per-run", type=float, default=1, help="Ray: CPUs per run (default 1)")
     c.set_defaults(func=_cmd_compute)
+    pl = sub.add_parser("plan", help="what computing a profile would cost: runs, epochs, "
+                                     "FLOPs, time here and on a GPU")
+    pl.add_argument("notebook", choices=[*experiments.names(), "all"])
+    pl.add_argument("--profile", **profile)
+    pl.add_argument("--tflops", type=float, default=None,
+                    help="also estimate the time at this sustained training rate (TFLOP/s)")
+    pl.add_argument("--totals", action="store_true", help="only the per-notebook totals")
+    pl.set_defaults(func=_cmd_plan)
+    ck = sub.add_parser("check", help="build every distinct configuration of a profile and "
+                                      "train a few steps of each on real data (temporary folder)")
+    ck.add_argument("notebook", choices=experiments.names())
+    ck.add_argument("--profile", **profile)
+    ck.add_argument("--steps", type=int, default=3, help="timed training steps per configuration")
+    ck.set_defaults(func=_cmd_check)
     ls = sub.add_parser("list", help="show cached runs")
     ls.add_argument("--profile", choices=PROFILES)
     ls.set_defaults(func=_cmd_list)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
-    except (params_lib.ParamError, FileNotFoundError) as exc:
+    except (params_lib.ParamError, FileNotFoundError, CorruptRunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

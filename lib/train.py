@@ -16,7 +16,6 @@ produces each epoch exactly once.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -32,7 +31,7 @@ from . import augment, data as data_lib, models, schedules
 from .augment import one_hot
 from .losses import LOSSES   # importing registers them, so checkpoints using them reload
 from .pipeline import MixingBatches, normalize
-from .runfiles import environment, read_history, write_history, write_json
+from .runfiles import environment, failpoint, read_state, write_history, write_json
 from .spec import setting
 
 
@@ -159,13 +158,12 @@ class _Run:
         spec = self.spec
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         write_json(self.dir / "spec.json", spec)
-        state_path = self.ckpt_dir / "state.json"
-        resumed = state_path.exists()
+        saved = read_state(self.dir)   # checked: a corrupt file stops here, named
+        resumed = saved is not None
         base_lr = spec["optimizer"]["learning_rate"]
         if resumed:
-            state = json.loads(state_path.read_text())
+            state, self.history = saved
             self.model = keras.saving.load_model(self.ckpt_dir / state["file"])
-            self.history = read_history(self.dir / "history.csv")[: state["epochs_done"]]
             self.log(f"[{self.tag}] resuming after epoch {state['epochs_done']}/{spec['epochs']}")
         else:
             state = {"epochs_done": 0, "train_seconds": 0.0, "wall_seconds": 0.0}
@@ -226,10 +224,14 @@ class _Run:
         kill between any two steps leaves the previous epoch's state valid."""
         tmp = self.ckpt_dir / f"tmp-{os.getpid()}.keras"
         self.model.save(tmp)
+        failpoint("checkpoint-written")
         os.replace(tmp, self.ckpt_dir / self.state["file"])
+        failpoint("checkpoint-renamed")
         write_history(self.dir / "history.csv", self.history)
+        failpoint("history-written")
         write_json(self.ckpt_dir / "state.json", self.state)
-        for old in self.ckpt_dir.glob("epoch-*.keras"):
+        failpoint("state-written")
+        for old in self.ckpt_dir.glob("*.keras"):   # earlier epochs', a killed save's tmp
             if old.name != self.state["file"]:
                 old.unlink()
 
@@ -251,6 +253,8 @@ class _Run:
             "xla": bool(self.model.jit_compile),
             **self.environment,
         }
+        failpoint("before-metrics")
         write_json(self.dir / "metrics.json", metrics)   # last: marks the run finished
+        failpoint("metrics-written")
         shutil.rmtree(self.ckpt_dir, ignore_errors=True)
         return metrics

@@ -19,7 +19,7 @@ if sys.argv[1] == "jax":
     import no_tensorflow  # noqa: F401
 import numpy as np
 import keras
-from lib import train
+from lib import runfiles, train
 
 rng = np.random.default_rng(0)
 def make(n):   # the class is written into the image, as in tests/conftest.py
@@ -38,7 +38,7 @@ spec = {"notebook": "test", "dataset": {"name": "cifar10"},
         "batch_size": 8, "epochs": 4, "seed": 0}
 with tempfile.TemporaryDirectory() as d:
     m = train.fit(spec, d + "/run", data=data, jit_compile=True, log=lambda s: None)
-    hist = train.read_history(__import__("pathlib").Path(d) / "run" / "history.csv")
+    hist = runfiles.read_history(__import__("pathlib").Path(d) / "run" / "history.csv")
 print("RESULT " + json.dumps({"backend": keras.backend.backend(),
                               "tensorflow_loaded": "tensorflow" in sys.modules,
                               "losses": [h["loss"] for h in hist],

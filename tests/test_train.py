@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib import lossgrad, runs, train
+from lib import lossgrad, runfiles, runs, train
 
 REPO = Path(__file__).resolve().parent.parent
 QUIET = dict(jit_compile=False, log=lambda s: None)
@@ -42,7 +42,7 @@ def test_interrupted_run_resumes_each_epoch_once(tiny_spec, tiny_data):
                   after_epoch=stop_after)
     assert not runs.is_finished(d)
     assert json.loads((d / "checkpoint" / "state.json").read_text())["epochs_done"] == 2
-    first_two = train.read_history(d / "history.csv")
+    first_two = runfiles.read_history(d / "history.csv")
     logs = []
     run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=logs.append)
     assert any("resuming after epoch 2/3" in s for s in logs)
