@@ -14,7 +14,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all notebooks setup test unit unit-jax calibrate bench device-prep $(NOTEBOOKS) index list clean lab
+.PHONY: all notebooks setup test unit unit-jax plan calibrate bench device-prep $(NOTEBOOKS) index list clean lab
 .DEFAULT_GOAL := all
 
 $(VENV)/.installed: requirements.txt
@@ -70,8 +70,13 @@ test: setup                        ## unit tests + nbval (smoke) on TensorFlow, 
 unit: setup                        ## unit tests only (default backend: TensorFlow)
 	$(PY) -m pytest tests
 
-unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU)
-	KERAS_BACKEND=jax $(PY) -m pytest tests
+unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU), those a backend computes in
+	KERAS_BACKEND=jax $(PY) -m pytest tests -m "not backend_free"
+
+# sustained training rate of the GPU to plan for, TFLOP/s (a guess: say yours)
+TFLOPS ?= 300
+plan: setup                        ## what PROFILE costs: runs, EFLOP, hours here and at TFLOPS
+	$(PY) -m lib.runs plan all --profile $(PROFILE) --tflops $(TFLOPS) --totals
 
 calibrate: setup                   ## budget calibration: images/s of each candidate configuration -> results/PROFILE/tables
 	$(PY) -m lib.calibration --profile $(PROFILE)

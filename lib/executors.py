@@ -53,7 +53,7 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
-                 logging_level="ERROR", runtime_env={"env_vars": _worker_env()})
+                 logging_level="ERROR")
     try:
         if gpus_per_run is None:
             gpus_per_run = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
@@ -61,8 +61,11 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
         log(f"ray: {len(runs)} runs as tasks ({cpus_per_run:g} CPU, {gpus_per_run:g} GPU each) "
             f"on {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; "
             f"results in {results_root()}")
+        # the environment goes with each task (not the job), so one Ray session can
+        # serve computations into different results folders
         task = ray.remote(_train_run).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run,
-                                              max_retries=max_retries, retry_exceptions=False)
+                                              max_retries=max_retries, retry_exceptions=False,
+                                              runtime_env={"env_vars": _worker_env()})
         refs = {task.remote(r["spec"], profile, fit_options): r for r in runs}
         pending, failed, finished, t0 = list(refs), [], 0, time.perf_counter()
         while pending:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import experiments, runs as runs_lib
+from . import runs as runs_lib
 from .runfiles import environment, write_json
 from .spec import setting, spec_id
 

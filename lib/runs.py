@@ -17,7 +17,6 @@ result. The CLI computes a notebook's runs without Jupyter:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -311,7 +310,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         return args.func(args)
-    except (params_lib.ParamError, FileNotFoundError, CorruptRunError) as exc:
+    except (params_lib.ParamError, FileNotFoundError, CorruptRunError, Locked) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

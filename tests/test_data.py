@@ -8,6 +8,9 @@ from PIL import Image
 
 from lib import data
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 data_lib = data
 
 

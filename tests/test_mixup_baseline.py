@@ -5,6 +5,9 @@ from lib.experiments import mixup_baseline as exp
 from lib.params import ParamError
 from lib.schedules import EpochSchedule
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 def test_example_learning_rate_schedule():
     P = params.load("mixup_baseline", "paper")

@@ -5,6 +5,9 @@ import pytest
 from lib import params
 from lib.params import ParamError
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 def test_natural_artificial_profiles():
     from lib.experiments import natural_artificial_loss as nat

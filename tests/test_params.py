@@ -5,6 +5,9 @@ import pytest
 from lib import params
 from lib.params import ParamError
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 def test_unknown_profile_is_named():
     with pytest.raises(ParamError, match="no profile 'huge'"):

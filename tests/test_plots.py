@@ -10,6 +10,9 @@ import pytest  # noqa: E402
 
 from lib import plots, stats  # noqa: E402
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 @pytest.fixture(autouse=True)
 def _close():

@@ -11,6 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from lib import report  # noqa: E402
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 @pytest.fixture
 def results(tmp_path, monkeypatch):

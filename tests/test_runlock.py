@@ -14,6 +14,9 @@ import pytest
 
 from lib.runlock import Locked, RunLock, is_locked, read_owner
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -1,10 +1,17 @@
 """lib.runs: the run cache and its command line."""
 
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from lib import data, runs, train
+from lib import data, runfiles, runs, train
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch):
@@ -57,3 +64,33 @@ def test_raising_the_seed_count_trains_only_new_seeds(tiny_data, monkeypatch):
     assert t2["run_id"].iloc[0] == t1["run_id"].iloc[0] and len(t2) == 2
 
 
+
+
+# ------------------------------------------------------------------ concurrency
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+                    reason="once, in the TensorFlow pass (the smoke profile runs without XLA, "
+                           "which JAX executes op by op)")
+def test_two_processes_on_one_results_folder_train_each_run_once(tmp_path):
+    """Two `compute` processes started together on the same folder: both exit
+    0, and every epoch of every run is trained by exactly one of them."""
+    if not os.environ.get("CIFAR10_PATH"):
+        pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ABLATION_WAIT_POLL": "0.5"}
+    cmd = [sys.executable, "-m", "lib.runs", "compute", "natural_artificial_loss",
+           "--profile", "smoke"]
+    procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=900)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    trained = [tuple(m.groups()) for out in outs
+               for m in re.finditer(r"^\[(\w{12})\] epoch (\d+)/", out, re.M)]
+    _, planned = runs.notebook_runs("natural_artificial_loss", "smoke")
+    expected = {(runs.spec_id(r["spec"]), str(e)) for r in planned
+                for e in range(1, r["spec"]["epochs"] + 1)}
+    assert sorted(trained) == sorted(expected)           # each epoch once, over both
+    assert all(re.search(r"^\[\w{12}\] epoch", out, re.M) for out in outs), \
+        "one process trained everything: they did not run together"
+    for r in planned:
+        d = runs.run_dir(r["spec"], "smoke")
+        assert [h["epoch"] for h in runfiles.read_finished(d)[1]] == \
+            list(range(1, r["spec"]["epochs"] + 1))

@@ -8,6 +8,9 @@ import pytest
 from lib import experiments, params
 from lib.spec import BASE, OPTIONAL, SpecError, make_spec, setting, spec_id
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 REPO = Path(__file__).resolve().parent.parent
 P = {"notebook": "nb", "dataset": {"train_subset": 100}, "model": {"name": "cnn10", "width": 4},
      "epochs": 2, "batch_size": 8}

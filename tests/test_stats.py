@@ -9,6 +9,9 @@ from scipy import stats as sps
 
 from lib import stats
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 T975_2 = 4.302652729911275   # t_{0.975} with 2 degrees of freedom
 T80_2 = 1.060660171779821    # t_{0.80} with 2 degrees of freedom
 

@@ -5,6 +5,9 @@ import pytest
 from lib import params, runs
 from lib.experiments import training_tricks as exp
 
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
 
 def test_profiles_give_every_trick_and_architecture():
     P = params.load("training_tricks", "quick")

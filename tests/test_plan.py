@@ -1,0 +1,136 @@
+"""lib.plan: what a profile costs before anything trains (statuses, epochs,
+images, FLOPs, hours), and `check`, which starts every paper configuration
+for a few steps on real data under each backend."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib import models, plan, runfiles, runs
+
+# no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
+pytestmark = pytest.mark.backend_free
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_images_per_epoch_follows_the_pipeline():
+    base = {"dataset": {"name": "cifar10"}, "mixing": {"name": "bc", "step_size": 128},
+            "batch_size": 1024}
+    assert plan.images_per_epoch(base) == 50_000 // 128 * 1024          # BC case 2: 8x
+    assert plan.images_per_epoch({**base, "mixing": {"name": "none"}, "batch_size": 128}) \
+        == 50_000 // 128 * 128
+    val = {**base, "dataset": {"name": "cifar10", "val_subset": 5000}, "batch_size": 128,
+           "mixing": {"name": "none"}}
+    assert plan.images_per_epoch(val) == 45_000 // 128 * 128
+    assert plan.test_images(val) == 15_000
+
+
+def _history(epochs):
+    return [{"epoch": e, "loss": 1.0, "accuracy": 0.5, "test_loss": 1.0, "test_accuracy": 0.5,
+             "lr": 0.01, "train_seconds": 1.0, "epoch_seconds": 1.0} for e in range(1, epochs + 1)]
+
+
+@pytest.fixture
+def three_runs(tiny_spec, monkeypatch):
+    """A pretend notebook of three runs: one finished, one stopped after an
+    epoch, one new (their files written as the trainer writes them)."""
+    specs = [{**tiny_spec, "seed": s} for s in range(3)]
+    monkeypatch.setattr(runs, "notebook_runs", lambda nb, profile, overrides=None: (
+        {}, [{"labels": {"seed": s["seed"]}, "spec": s} for s in specs]))
+    done, half = (runs.run_dir(s, "smoke") for s in specs[:2])
+    (done).mkdir(parents=True)
+    (half / "checkpoint").mkdir(parents=True)
+    for d, spec in ((done, specs[0]), (half, specs[1])):
+        runfiles.write_json(d / "spec.json", spec)
+    runfiles.write_history(done / "history.csv", _history(3))
+    runfiles.write_json(done / "metrics.json", {k: 1 for k in runfiles.METRICS_KEYS} | {"epochs": 3})
+    runfiles.write_history(half / "history.csv", _history(1))
+    (half / "checkpoint" / "epoch-1.keras").write_bytes(b"")
+    runfiles.write_json(half / "checkpoint" / "state.json", {
+        "epochs_done": 1, "file": "epoch-1.keras", "train_seconds": 1.0, "wall_seconds": 1.0})
+    return specs
+
+
+def test_plan_counts_what_remains(three_runs, tiny_spec):
+    table = plan.plan(["pretend"], "smoke")
+    assert table["status"].tolist() == ["finished", "unfinished", "new"]
+    assert table["epochs_left"].tolist() == [0, 2, 3]
+    # the plan reads the spec (full CIFAR-10: BC groups of 8, batch 16), not the
+    # small arrays these pretend runs were trained on
+    per_epoch = 50_000 // 8 * 16
+    assert table["train_images_left"].tolist() == [0, 2 * per_epoch, 3 * per_epoch]
+    fwd = models.flops_per_image(models.build(**tiny_spec["model"]))["forward"]
+    # per epoch: 3x forward per training image, 1x per test image
+    assert table["flops_left"].tolist() == [0, 2 * (3 * fwd * per_epoch + fwd * 10_000),
+                                            3 * (3 * fwd * per_epoch + fwd * 10_000)]
+    assert table["seconds_here"].isna().all()      # nothing measured yet
+    tot = plan.totals(table, tflops=2.0)
+    assert tot.loc[0, ["runs", "cached", "unfinished", "new"]].tolist() == [3, 1, 1, 1]
+    assert tot.loc[0, "hours_at_2_tflops"] == pytest.approx(
+        table["flops_left"].sum() / 2e12 / 3600)
+    assert tot.loc[0, "hours_here"] is None
+
+
+def test_plan_uses_measured_images_per_second(three_runs):
+    table = plan.plan(["pretend"], "smoke")
+    cid = table["config_id"].iloc[0]
+    timings = runs.profile_dir("smoke") / "timings"
+    timings.mkdir(parents=True)
+    row = {"config_id": cid, "images_per_second": 100.0, "measured_at": "2026", "cpu": "X",
+           "backend": "tensorflow"}
+    (timings / "m.json").write_text(json.dumps({"request": {"kind": "check"}, "rows": [row]}))
+    table = plan.plan(["pretend"], "smoke")
+    left = table.iloc[2]
+    assert left["seconds_here"] == pytest.approx(
+        (left["train_images_left"] + left["epochs_left"] * 10_000 / 3) / 100.0)
+    text = plan.render(table, "smoke", tflops=300)
+    assert "hours_at_300_tflops" in text and "measured by `check` on: X (tensorflow)" in text
+
+
+def test_plan_cli_totals_for_every_notebook(capsys):
+    assert runs.main(["plan", "all", "--profile", "paper", "--tflops", "300", "--totals"]) == 0
+    out = capsys.readouterr().out
+    table = plan.plan([n for n in runs.experiments.names()], "paper")
+    for nb in table["notebook"].unique():
+        assert nb in out
+    last = [l for l in out.splitlines() if l.strip().startswith("all ")][0].split()
+    assert int(last[1]) == len(table) and int(last[4]) == len(table)   # runs, all new
+    assert f"{table['flops_left'].sum() / 1e18:.3f}" in last
+
+
+CHECK = """
+import sys
+if sys.argv[1] == "jax":
+    import tests.no_tensorflow   # as on the GPU machine: TensorFlow cannot be imported
+from lib.runs import main
+code = main(["check", "bc_learning", "--profile", "paper", "--steps", "1"])
+print("TENSORFLOW_LOADED", "tensorflow" in sys.modules)
+sys.exit(code)
+"""
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+                    reason="starts both backends itself; the default-backend session runs it")
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_every_paper_configuration_of_bc_learning_starts(backend, tmp_path):
+    """All six distinct configurations of the paper profile (full-width cnn10,
+    batch 128 and 1024, BC / BC+ / none, with and without DA) build, compile
+    with XLA, train on real CIFAR-10 and report images/s."""
+    pytest.importorskip(backend)
+    if not os.environ.get("CIFAR10_PATH"):
+        pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", CHECK, backend], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert f"TENSORFLOW_LOADED {backend == 'tensorflow'}" in out.stdout
+    stored = list((Path(env["ABLATION_RESULTS_DIR"]) / "paper" / "timings").glob("*.json"))
+    rows = json.loads(stored[0].read_text())["rows"]
+    assert len(rows) == 6 and all(r["ok"] and r["images_per_second"] > 0 for r in rows)
+    assert {r["backend"] for r in rows} == {backend}
+    assert {r["batch_size"] for r in rows} == {128, 1024}
