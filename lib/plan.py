@@ -188,20 +188,31 @@ def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
 
 
 # ---------------------------------------------------------------- check
-def _probe_spec(spec: dict, steps: int) -> dict:
+def _probe_spec(spec: dict, steps: int, max_batch: int | None = None) -> dict:
     """The run's spec shrunk to two epochs of ``steps`` batches of real data
-    (and 100 test/validation images); everything else unchanged."""
-    step = setting(spec, "mixing.step_size") or spec["batch_size"]
+    (and 100 test/validation images); everything else unchanged, except that
+    ``max_batch`` caps the batch (BC's groups shrink in proportion)."""
+    batch = spec["batch_size"]
+    step = setting(spec, "mixing.step_size") or batch
+    if max_batch and batch > max_batch:
+        step = max(1, step * max_batch // batch)
+        batch = step * (spec["batch_size"] // (setting(spec, "mixing.step_size") or batch))
+        spec = {**spec, "batch_size": batch}
+        if "step_size" in spec["mixing"]:
+            spec["mixing"] = {**spec["mixing"], "step_size": step}
+    steps = max(steps, -(-10 // step))   # a subset holds at least one image per class
     ds = {**spec["dataset"], "train_subset": steps * step, "test_subset": 100}
     if ds.get("val_subset"):
         ds["val_subset"] = 100
     return {**spec, "dataset": ds, "epochs": 2}
 
 
-def check(notebook: str, profile: str, *, steps: int = 3, log=print) -> pd.DataFrame:
+def check(notebook: str, profile: str, *, steps: int = 3, max_batch: int | None = None,
+          log=print) -> pd.DataFrame:
     """Build and train every distinct configuration of the profile (see the
     module docstring); one row each with images/s, FLOPs and whether it ran.
-    Measurements are stored for ``plan``."""
+    Measurements are stored for ``plan``, unless ``max_batch`` capped a batch
+    (a quicker proof that everything starts; its speeds are not the runs')."""
     from . import train
 
     P, runs = runs_lib.notebook_runs(notebook, profile)
@@ -215,9 +226,10 @@ def check(notebook: str, profile: str, *, steps: int = 3, log=print) -> pd.DataF
     rows = []
     with tempfile.TemporaryDirectory(prefix="ablation-check-") as tmp:
         for i, (cid, r) in enumerate(configs.items(), 1):
-            spec = _probe_spec(r["spec"], steps)
+            spec = _probe_spec(r["spec"], steps, max_batch)
             row = {"config_id": cid, "run": runs_lib.label_text(r),
-                   "model": json.dumps(spec["model"]), "batch_size": spec["batch_size"],
+                   "model": json.dumps(spec["model"]), "batch_size": r["spec"]["batch_size"],
+                   "probe_batch": spec["batch_size"],
                    "mixing": spec["mixing"]["name"], "train_gflop_per_image":
                    3 * forward_flops(spec["model"]) / 1e9}
             t0 = time.perf_counter()
@@ -225,7 +237,7 @@ def check(notebook: str, profile: str, *, steps: int = 3, log=print) -> pd.DataF
                 train.fit(spec, Path(tmp) / cid, jit_compile=jit, log=lambda s: None)
                 from .runfiles import read_history
                 second = read_history(Path(tmp) / cid / "history.csv")[1]
-                ips = steps * spec["batch_size"] / second["train_seconds"]
+                ips = images_per_epoch(spec) / second["train_seconds"]
                 row.update(ok=True, images_per_second=ips,
                            tflops=ips * row["train_gflop_per_image"] / 1e3, error="")
             except Exception as exc:   # report every configuration, then fail as a whole
@@ -237,7 +249,7 @@ def check(notebook: str, profile: str, *, steps: int = 3, log=print) -> pd.DataF
                 f"{row['images_per_second']:.0f} images/s" if row["ok"] else row["error"]))
             rows.append(row)
     table = pd.DataFrame(rows)
-    measured = table[table["ok"]]
+    measured = table[table["ok"] & (table["probe_batch"] == table["batch_size"])]
     if len(measured):
         request = {"kind": "check", "notebook": notebook, "backend": env["backend"],
                    "steps": steps, "jit_compile": jit}

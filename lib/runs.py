@@ -264,8 +264,9 @@ def _cmd_plan(args) -> int:
 
 def _cmd_check(args) -> int:
     from . import plan
-    table = plan.check(args.notebook, args.profile, steps=args.steps)
-    print(table[["config_id", "run", "batch_size", "mixing", "train_gflop_per_image", "ok",
+    table = plan.check(args.notebook, args.profile, steps=args.steps, max_batch=args.max_batch)
+    print(table[["config_id", "run", "batch_size", "probe_batch", "mixing",
+                 "train_gflop_per_image", "ok",
                  "images_per_second", "tflops", "seconds", "error"]].to_string(index=False))
     return 0 if table["ok"].all() else 1
 
@@ -303,6 +304,8 @@ def main(argv=None) -> int:
     ck.add_argument("notebook", choices=experiments.names())
     ck.add_argument("--profile", **profile)
     ck.add_argument("--steps", type=int, default=3, help="timed training steps per configuration")
+    ck.add_argument("--max-batch", type=int, default=None,
+                    help="cap the batch size (a quicker start check; images/s then not stored)")
     ck.set_defaults(func=_cmd_check)
     ls = sub.add_parser("list", help="show cached runs")
     ls.add_argument("--profile", choices=PROFILES)

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 
@@ -8,8 +10,7 @@ def _results(tmp_path, monkeypatch):
     monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "results"))
 
 
-@pytest.fixture
-def tiny_data():
+def make_tiny_data():
     """A synthetic 'CIFAR-10': 80 train / 40 test images whose class is
     written into the image (a bright stripe at row 3*label), so a tiny
     model can learn it in a few steps."""
@@ -25,18 +26,26 @@ def tiny_data():
     return (*make(80), *make(40))
 
 
+TINY_SPEC = {
+    "notebook": "test",
+    "dataset": {"name": "cifar10", "train_subset": None, "test_subset": None},
+    "model": {"name": "cnn10", "width": 2, "bn_momentum": 0.9},
+    "loss": {"name": "kl_divergence"},
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "lr_schedule": {"name": "step", "milestones": [2], "factor": 0.5},
+    "mixing": {"name": "bc", "step_size": 8},
+    "augment": {"standard_da": True, "max_shift": 4},
+    "batch_size": 16,
+    "epochs": 3,
+    "seed": 0,
+}
+
+
+@pytest.fixture
+def tiny_data():
+    return make_tiny_data()
+
+
 @pytest.fixture
 def tiny_spec():
-    return {
-        "notebook": "test",
-        "dataset": {"name": "cifar10", "train_subset": None, "test_subset": None},
-        "model": {"name": "cnn10", "width": 2, "bn_momentum": 0.9},
-        "loss": {"name": "kl_divergence"},
-        "optimizer": {"name": "adam", "learning_rate": 0.01},
-        "lr_schedule": {"name": "step", "milestones": [2], "factor": 0.5},
-        "mixing": {"name": "bc", "step_size": 8},
-        "augment": {"standard_da": True, "max_shift": 4},
-        "batch_size": 16,
-        "epochs": 3,
-        "seed": 0,
-    }
+    return copy.deepcopy(TINY_SPEC)

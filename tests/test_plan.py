@@ -104,13 +104,13 @@ def test_plan_cli_totals_for_every_notebook(capsys):
 
 
 CHECK = """
-import sys
+import json, sys
 if sys.argv[1] == "jax":
     import tests.no_tensorflow   # as on the GPU machine: TensorFlow cannot be imported
-from lib.runs import main
-code = main(["check", "bc_learning", "--profile", "paper", "--steps", "1"])
+from lib import plan
+table = plan.check("bc_learning", "paper", steps=1, max_batch=32, log=lambda s: None)
 print("TENSORFLOW_LOADED", "tensorflow" in sys.modules)
-sys.exit(code)
+print("RESULT", table.to_json(orient="records"))
 """
 
 
@@ -119,8 +119,10 @@ sys.exit(code)
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_every_paper_configuration_of_bc_learning_starts(backend, tmp_path):
     """All six distinct configurations of the paper profile (full-width cnn10,
-    batch 128 and 1024, BC / BC+ / none, with and without DA) build, compile
-    with XLA, train on real CIFAR-10 and report images/s."""
+    KL loss, BC / BC+ / none, with and without DA, XLA) build, compile and
+    train on real CIFAR-10 and report images/s. The batch is capped at 32 here
+    (BC's groups in proportion) to keep `make test` short on a CPU; run
+    `python -m lib.runs check bc_learning --profile paper` for the full batches."""
     pytest.importorskip(backend)
     if not os.environ.get("CIFAR10_PATH"):
         pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")
@@ -129,8 +131,21 @@ def test_every_paper_configuration_of_bc_learning_starts(backend, tmp_path):
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert f"TENSORFLOW_LOADED {backend == 'tensorflow'}" in out.stdout
-    stored = list((Path(env["ABLATION_RESULTS_DIR"]) / "paper" / "timings").glob("*.json"))
-    rows = json.loads(stored[0].read_text())["rows"]
-    assert len(rows) == 6 and all(r["ok"] and r["images_per_second"] > 0 for r in rows)
+    rows = json.loads(out.stdout.split("RESULT ", 1)[1])
+    assert len(rows) == 6, rows
+    assert all(r["ok"] and r["images_per_second"] > 0 for r in rows), rows
     assert {r["backend"] for r in rows} == {backend}
     assert {r["batch_size"] for r in rows} == {128, 1024}
+    assert {r["probe_batch"] for r in rows} == {32}
+    assert all(json.loads(r["model"]) == {"name": "cnn10", "width": 64} for r in rows)
+    # capped probes are no measurement of the runs: nothing stored for `plan`
+    assert not list((Path(env["ABLATION_RESULTS_DIR"]) / "paper").glob("timings/*.json"))
+
+
+def test_capped_probe_keeps_bc_groups_in_proportion():
+    spec = {"dataset": {"name": "cifar10"}, "mixing": {"name": "bc", "step_size": 128},
+            "batch_size": 1024, "epochs": 250}
+    probe = plan._probe_spec(spec, steps=2, max_batch=32)
+    assert (probe["batch_size"], probe["mixing"]["step_size"]) == (32, 4)
+    assert probe["dataset"]["train_subset"] == 12 and probe["epochs"] == 2   # >= 10 images
+    assert plan._probe_spec(spec, steps=2)["batch_size"] == 1024

@@ -3,18 +3,60 @@ detected, reported with the run id and the file, never loaded as a result,
 and the run is recomputed by one command."""
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import pytest
+from conftest import TINY_SPEC, make_tiny_data
 
 from lib import runfiles, runs
 from lib.runfiles import CorruptRunError
 
 
+class Interrupt(Exception):
+    pass
+
+
+def _train(spec, data, stop_after=None):
+    def stop(epoch):
+        if epoch == stop_after:
+            raise Interrupt
+    try:
+        runs.ensure(spec, "smoke", data=data, jit_compile=False, log=lambda s: None,
+                    after_epoch=stop)
+    except Interrupt:
+        pass
+    return runs.run_dir(spec, "smoke")
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """The tiny run trained once for the module, finished and stopped after
+    epoch 2; each test damages its own copy."""
+    saved = os.environ.get("ABLATION_RESULTS_DIR")
+    os.environ["ABLATION_RESULTS_DIR"] = str(tmp_path_factory.mktemp("templates"))
+    try:
+        data = make_tiny_data()
+        return {"finished": _train(TINY_SPEC, data),
+                "unfinished": _train({**TINY_SPEC, "seed": 1}, data, stop_after=2)}
+    finally:
+        if saved is None:
+            del os.environ["ABLATION_RESULTS_DIR"]
+        else:
+            os.environ["ABLATION_RESULTS_DIR"] = saved
+
+
+def _copy(template: Path, spec: dict) -> Path:
+    d = runs.run_dir(spec, "smoke")
+    shutil.copytree(template, d)
+    return d
+
+
 @pytest.fixture
-def finished(tiny_spec, tiny_data):
-    """A finished tiny run: its directory."""
-    runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
-    return runs.run_dir(tiny_spec, "smoke")
+def finished(templates, tiny_spec):
+    """A finished tiny run in this test's results folder: its directory."""
+    return _copy(templates["finished"], tiny_spec)
 
 
 def _cut(path, keep: float):
@@ -22,6 +64,9 @@ def _cut(path, keep: float):
     path.write_text(text[: int(len(text) * keep)])
 
 
+# detecting damage is file handling: once is enough (the unfinished-run cases below,
+# which resume a checkpoint, run under both backends)
+@pytest.mark.backend_free
 @pytest.mark.parametrize("damage, file, reason", [
     (lambda d: _cut(d / "history.csv", 0.8), "history.csv", "fields"),       # mid-row
     (lambda d: (d / "history.csv").write_text(
@@ -49,6 +94,7 @@ def test_damaged_finished_run_is_reported_never_loaded(finished, tiny_spec, dama
     assert f"{rid}  " in (out := capsys.readouterr().out) and "corrupt" in out
 
 
+@pytest.mark.backend_free
 def test_recompute_clears_a_corrupt_run_and_trains_it_again(finished, tiny_spec, tiny_data):
     _cut(finished / "metrics.json", 0.5)
     runs.recompute([finished.name], "smoke", log=lambda s: None)
@@ -57,6 +103,7 @@ def test_recompute_clears_a_corrupt_run_and_trains_it_again(finished, tiny_spec,
     assert run["history"]["epoch"].tolist() == [1, 2, 3]
 
 
+@pytest.mark.backend_free
 def test_cli_recompute_option_clears_before_computing(finished, tiny_data, monkeypatch):
     """``compute --recompute ID`` clears the run, then computes the notebook."""
     calls = []
@@ -68,21 +115,6 @@ def test_cli_recompute_option_clears_before_computing(finished, tiny_data, monke
     assert calls == [[]]
 
 
-class Interrupt(Exception):
-    pass
-
-
-def _unfinished(spec, data, epochs_done=2):
-    def stop(epoch):
-        if epoch == epochs_done:
-            raise Interrupt
-    d = runs.run_dir(spec, "smoke")
-    with pytest.raises(Interrupt):
-        runs.ensure(spec, "smoke", data=data, jit_compile=False, log=lambda s: None,
-                    after_epoch=stop)
-    return d
-
-
 @pytest.mark.parametrize("damage, file", [
     (lambda d: _cut(d / "checkpoint" / "state.json", 0.5), "state.json"),
     (lambda d: (d / "checkpoint" / "state.json").write_text('{"epochs_done": 2}'), "state.json"),
@@ -90,23 +122,26 @@ def _unfinished(spec, data, epochs_done=2):
         (d / "history.csv").read_text().splitlines()[0] + "\n"), "history.csv"),
     (lambda d: [p.unlink() for p in (d / "checkpoint").glob("*.keras")], "state.json"),
 ])
-def test_damaged_unfinished_run_is_not_resumed(tiny_spec, tiny_data, damage, file):
-    d = _unfinished(tiny_spec, tiny_data)
+def test_damaged_unfinished_run_is_not_resumed(templates, tiny_spec, tiny_data, damage, file):
+    spec = {**tiny_spec, "seed": 1}
+    d = _copy(templates["unfinished"], spec)
     damage(d)
     with pytest.raises(CorruptRunError) as err:
-        runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+        runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert err.value.file.endswith(file) and d.name in str(err.value)
     assert not runs.is_finished(d)
 
 
-def test_history_rows_beyond_the_checkpoint_are_dropped_on_resume(tiny_spec, tiny_data):
+def test_history_rows_beyond_the_checkpoint_are_dropped_on_resume(templates, tiny_spec,
+                                                                   tiny_data):
     """A kill between writing history and state leaves one row too many: the
     resumed run trains that epoch again, so it appears once."""
-    d = _unfinished(tiny_spec, tiny_data)
+    spec = {**tiny_spec, "seed": 1}
+    d = _copy(templates["unfinished"], spec)
     state = json.loads((d / "checkpoint" / "state.json").read_text())
     rows = runfiles.read_history(d / "history.csv")
     runfiles.write_history(d / "history.csv", rows + [{**rows[-1], "epoch": 3}])
     assert runfiles.read_state(d)[0] == state
-    run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert run["history"]["epoch"].tolist() == [1, 2, 3]
     assert run["history"]["lr"].tolist() == pytest.approx([0.01, 0.01, 0.005])  # not the copy

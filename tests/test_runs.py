@@ -37,6 +37,7 @@ def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch
 # ------------------------------------------------------------------ parameters
 
 
+@pytest.mark.backend_free   # cache logic; one backend is enough
 def test_cli_list_and_bad_profile(tiny_spec, tiny_data, capsys):
     runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert runs.main(["list", "--profile", "smoke"]) == 0
@@ -44,6 +45,7 @@ def test_cli_list_and_bad_profile(tiny_spec, tiny_data, capsys):
     assert runs.spec_id(tiny_spec) in out and "finished" in out
 
 
+@pytest.mark.backend_free   # cache logic; one backend is enough
 def test_raising_the_seed_count_trains_only_new_seeds(tiny_data, monkeypatch):
     monkeypatch.setattr(data, "load_data", lambda ds: tiny_data)
     trained = []
