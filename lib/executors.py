@@ -61,7 +61,7 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
         log(f"ray: {len(runs)} runs as tasks ({cpus_per_run:g} CPU, {gpus_per_run:g} GPU each) "
             f"on {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; "
             f"results in {results_root()}")
-        # the environment goes with each task (not the job), so one Ray session can
+        # the environment goes with each task (not the job), so one running Ray can
         # serve computations into different results folders
         task = ray.remote(_train_run).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run,
                                               max_retries=max_retries, retry_exceptions=False,
