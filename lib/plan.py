@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import runs as runs_lib
-from .runfiles import environment, write_json
+from .runfiles import environment, read_history, write_json
 from .spec import setting, spec_id
 
 CIFAR10_TRAIN = 50_000
@@ -235,7 +235,6 @@ def check(notebook: str, profile: str, *, steps: int = 3, max_batch: int | None 
             t0 = time.perf_counter()
             try:
                 train.fit(spec, Path(tmp) / cid, jit_compile=jit, log=lambda s: None)
-                from .runfiles import read_history
                 second = read_history(Path(tmp) / cid / "history.csv")[1]
                 ips = images_per_epoch(spec) / second["train_seconds"]
                 row.update(ok=True, images_per_second=ips,
