@@ -106,12 +106,7 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
         for r in runs:
             spec = r["spec"]
             path = runs_lib.run_dir(spec, profile)
-            status, detail = runs_lib.run_status(path)
-            done = 0
-            if status == "finished":
-                done = spec["epochs"]
-            elif status in ("unfinished", "training"):
-                done = int(detail.split()[0])
+            status, done, _ = runs_lib.run_status(path)
             left = spec["epochs"] - done
             cfg = configuration(spec)
             cid = spec_id(cfg)

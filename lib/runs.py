@@ -22,11 +22,12 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from . import experiments, params as params_lib
-from .runfiles import CorruptRunError, read_finished, read_history, read_json
+from .runfiles import CorruptRunError, read_finished, read_history, read_json, read_state
 from .runlock import Locked, RunLock, describe, read_owner
 from .spec import spec_id
 
@@ -210,9 +211,18 @@ def _cmd_compute(args) -> int:
     return 0
 
 
-def run_status(path: Path) -> tuple[str, str]:
-    """``(status, detail)`` of a run directory: finished / unfinished /
-    training (locked by a live process) / corrupt / new."""
+class RunStatus(NamedTuple):
+    """What ``list`` and ``plan`` know of a run directory: ``status`` is
+    finished / unfinished / training (locked by a live process) / corrupt /
+    new; ``epochs_done`` counts the epochs a resume would keep (the
+    checkpoint's); ``detail`` is the text ``list`` prints."""
+    status: str
+    epochs_done: int
+    detail: str
+
+
+def run_status(path: Path) -> RunStatus:
+    """The :class:`RunStatus` of a run directory."""
     from .runlock import is_locked
 
     try:
@@ -220,20 +230,23 @@ def run_status(path: Path) -> tuple[str, str]:
             read_json(path / "spec.json")
         if is_finished(path):
             m, _ = read_finished(path)
-            return "finished", (f"final {m['final_test_accuracy']:.4f}  "
-                                f"best {m['best_test_accuracy']:.4f}  {m['epochs']} ep  "
-                                f"train {m['train_images'] // m['epochs']:,}/ep  "
-                                f"test {m['test_images']:,}  {m['train_seconds']:.0f}s")
-        done = len(read_history(path / "history.csv")) if path.is_dir() else 0
-        if path.is_dir() and is_locked(path):
-            return "training", f"{done} epochs done, by {describe(read_owner(path) or {})}"
-        if (path / "spec.json").exists() or done:
-            from .runfiles import read_state
-            saved = read_state(path)
-            return "unfinished", f"{saved[0]['epochs_done'] if saved else 0} epochs done"
-        return "new", ""
+            return RunStatus("finished", m["epochs"], (
+                f"final {m['final_test_accuracy']:.4f}  best {m['best_test_accuracy']:.4f}  "
+                f"{m['epochs']} ep  train {m['train_images'] // m['epochs']:,}/ep  "
+                f"test {m['test_images']:,}  {m['train_seconds']:.0f}s"))
+        if not path.is_dir():
+            return RunStatus("new", 0, "")
+        read_history(path / "history.csv")        # raises if damaged
+        saved = read_state(path)
+        done = saved[0]["epochs_done"] if saved else 0
+        if is_locked(path):
+            return RunStatus("training", done,
+                             f"{done} epochs done, by {describe(read_owner(path) or {})}")
+        if (path / "spec.json").exists() or saved:
+            return RunStatus("unfinished", done, f"{done} epochs done")
+        return RunStatus("new", 0, "")
     except CorruptRunError as exc:
-        return "corrupt", f"{exc.file}: {exc.reason}"
+        return RunStatus("corrupt", 0, f"{exc.file}: {exc.reason}")
 
 
 def _cmd_list(args) -> int:
@@ -249,7 +262,7 @@ def _cmd_list(args) -> int:
                 notebook = read_json(d / "spec.json").get("notebook", "?")
             except (CorruptRunError, FileNotFoundError):
                 notebook = "?"
-            status, detail = run_status(d)
+            status, _, detail = run_status(d)
             print(f"{prof:6s} {d.name}  {notebook:24s} {status:10s} {detail}")
     return 0
 

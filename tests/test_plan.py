@@ -149,3 +149,21 @@ def test_capped_probe_keeps_bc_groups_in_proportion():
     assert (probe["batch_size"], probe["mixing"]["step_size"]) == (32, 4)
     assert probe["dataset"]["train_subset"] == 12 and probe["epochs"] == 2   # >= 10 images
     assert plan._probe_spec(spec, steps=2)["batch_size"] == 1024
+
+
+def test_a_run_in_training_counts_the_epochs_its_checkpoint_keeps(three_runs):
+    """A trainer writes history.csv before its checkpoint's state: a run
+    being trained may show an epoch in its history that a resume would
+    train again, so what remains counts from the checkpoint."""
+    from lib.runlock import RunLock
+
+    half = runs.run_dir(three_runs[1], "smoke")
+    runfiles.write_history(half / "history.csv", _history(2))
+    with RunLock(half, log=lambda _: None):
+        status = runs.run_status(half)
+        assert (status.status, status.epochs_done) == ("training", 1)
+        assert status.detail.startswith("1 epochs done, by pid")
+        table = plan.plan(["pretend"], "smoke")
+    assert table["status"].tolist() == ["finished", "training", "new"]
+    assert table["epochs_done"].tolist() == [3, 1, 0]
+    assert runs.run_status(half).status == "unfinished"
