@@ -11,6 +11,7 @@ started with this machine's resources.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -21,10 +22,21 @@ from .spec import spec_id
 FORWARDED_ENV = ("CIFAR10_PATH", "KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "ABLATION_WAIT_POLL")
 
 
-def _worker_env() -> dict:
-    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+#: TensorFlow's thread pools, sized to the CPUs a task was given
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def _worker_env(cpus_per_run: float | None = None) -> dict:
+    """The environment of every task. Without a limit TensorFlow sizes its
+    thread pools to all of a machine's cores, so tasks placed side by side
+    would oversubscribe them; a task given ``cpus_per_run`` CPUs gets that
+    many threads (rounded up), unless the submitting shell set them."""
+    env = {k: os.environ[k] for k in FORWARDED_ENV + THREAD_ENV if k in os.environ}
     env["ABLATION_RESULTS_DIR"] = str(results_root())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    if cpus_per_run:
+        for k in THREAD_ENV:
+            env.setdefault(k, str(max(1, math.ceil(cpus_per_run))))
     return env
 
 
@@ -65,7 +77,7 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
         # serve computations into different results folders
         task = ray.remote(_train_run).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run,
                                               max_retries=max_retries, retry_exceptions=False,
-                                              runtime_env={"env_vars": _worker_env()})
+                                              runtime_env={"env_vars": _worker_env(cpus_per_run)})
         refs = {task.remote(r["spec"], profile, fit_options): r for r in runs}
         pending, failed, finished, t0 = list(refs), [], 0, time.perf_counter()
         while pending:

@@ -107,3 +107,18 @@ def test_failed_run_is_reported_and_the_others_go_on(local_ray, tiny_spec, tiny_
     assert "NonFiniteLossError" in failed[0][1] or "loss became" in failed[0][1]
     assert runs.is_finished(runs.run_dir(good, "smoke"))
     assert any("FAILED" in l for l in logs)
+
+
+def test_tasks_get_as_many_tensorflow_threads_as_cpus(monkeypatch):
+    """Tasks placed side by side must not each size TensorFlow's pools to
+    every core of the machine; a value set in the submitting shell wins."""
+    from lib import executors
+
+    for k in executors.THREAD_ENV:
+        monkeypatch.delenv(k, raising=False)
+    assert all(k not in executors._worker_env() for k in executors.THREAD_ENV)
+    assert [executors._worker_env(1)[k] for k in executors.THREAD_ENV] == ["1", "1"]
+    assert [executors._worker_env(1.5)[k] for k in executors.THREAD_ENV] == ["2", "2"]
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "4")
+    env = executors._worker_env(1)
+    assert (env["TF_NUM_INTRAOP_THREADS"], env["TF_NUM_INTEROP_THREADS"]) == ("4", "1")
