@@ -27,14 +27,11 @@ from typing import NamedTuple
 import pandas as pd
 
 from . import experiments, params as params_lib
-from .runfiles import CorruptRunError, read_finished, read_history, read_json, read_state
+from .runfiles import REPO, CorruptRunError, read_finished, read_history, read_json, read_state
 from .runlock import Locked, RunLock, describe, read_owner
 from .spec import spec_id
 
 PROFILES = ("smoke", "quick", "budget", "paper")
-
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def results_root() -> Path:
