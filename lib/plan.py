@@ -190,8 +190,9 @@ def _probe_spec(spec: dict, steps: int, max_batch: int | None = None) -> dict:
     batch = spec["batch_size"]
     step = setting(spec, "mixing.step_size") or batch
     if max_batch and batch > max_batch:
+        partners = batch // step          # images built from each anchor (BC), else 1
         step = max(1, step * max_batch // batch)
-        batch = step * (spec["batch_size"] // (setting(spec, "mixing.step_size") or batch))
+        batch = step * partners
         spec = {**spec, "batch_size": batch}
         if "step_size" in spec["mixing"]:
             spec["mixing"] = {**spec["mixing"], "step_size": step}

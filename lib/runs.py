@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import experiments, params as params_lib
 from .runfiles import REPO, CorruptRunError, read_finished, read_history, read_json, read_state
-from .runlock import Locked, RunLock, describe, read_owner
+from .runlock import Locked, RunLock, describe, is_locked, read_owner
 from .spec import spec_id
 
 PROFILES = ("smoke", "quick", "budget", "paper")
@@ -220,8 +220,6 @@ class RunStatus(NamedTuple):
 
 def run_status(path: Path) -> RunStatus:
     """The :class:`RunStatus` of a run directory."""
-    from .runlock import is_locked
-
     try:
         if (path / "spec.json").exists():
             read_json(path / "spec.json")
