@@ -73,12 +73,17 @@ def check_seeds(seeds, name: str = "seeds") -> None:
 
 
 def check_budget_fractions(P: dict, arm_key: str, arms) -> None:
-    """``budget_fractions: {<arm_key>: [...], fractions: [...]}``: the arms to
-    rerun at shorter budgets; each fraction of ``epochs`` must be whole epochs."""
+    """``budget_fractions: {<arm_key>: [...], fractions: [...], seeds: [...]}``:
+    the arms to rerun at shorter budgets, each fraction of ``epochs`` whole
+    epochs; ``seeds`` (optional) the seeds of those shorter runs, when they are
+    fewer than the full-length runs' (a budget's worth of seeds goes where it
+    buys the most evidence)."""
     bf = P.get("budget_fractions")
     if bf is None:
         return
-    check_known(bf, {arm_key, "fractions"})
+    check_known(bf, {arm_key, "fractions", "seeds"})
+    if "seeds" in bf:
+        check_seeds(bf["seeds"], "budget_fractions.seeds")
     bad = [a for a in require(bf, arm_key, list, "budget_fractions.") if a not in arms]
     if bad:
         raise ParamError(f"parameter 'budget_fractions.{arm_key}' names {bad}, not among {sorted(arms)}")

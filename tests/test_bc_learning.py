@@ -72,6 +72,13 @@ def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
     assert {(r["labels"]["case"], r["labels"]["budget"]) for r in short} == {
         (c, f) for c in (0, 1) for f in (0.25, 0.5)}
     assert all(r["spec"]["epochs"] == P["epochs"] * r["labels"]["budget"] for r in short)
+    # the main claim (0 -> 1) on more seeds at full length than at the shorter budgets
+    def seeds(case, short_run):
+        return sorted(r["labels"]["seed"] for r in (short if short_run else main)
+                      if r["labels"]["case"] == case and (not short_run or r["labels"]["budget"] == 0.5))
+    assert seeds(0, False) == seeds(1, False) == P["case_seeds"][0]
+    assert seeds(0, True) == seeds(1, True) == P["budget_fractions"]["seeds"]
+    assert seeds(4, False) == P["seeds"]
     assert len({runs.spec_id(r["spec"]) for r in out}) == len(out)
     # the decay milestones keep the article's fractions of training (0.4/0.6/0.8)
     s4 = bc_learning.case_spec(P, 4, 0)["lr_schedule"]
@@ -86,6 +93,8 @@ def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
     ({"cases": [0], "fractions": [0.3]}, "whole epochs"),
     ({"cases": [0], "fractions": [1.0]}, "fraction in"),
     ({"cases": [0], "fractions": [0.5], "extra": 1}, "unknown parameter"),
+    ({"cases": [0], "fractions": [0.5], "seeds": []}, "budget_fractions.seeds"),
+    ({"cases": [0], "fractions": [0.5], "seeds": [0.5]}, "budget_fractions.seeds"),
 ])
 def test_bad_budget_fractions_are_named(bf, message):
     with pytest.raises(ParamError, match=message):

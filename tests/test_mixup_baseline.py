@@ -50,3 +50,13 @@ def test_budget_profile_compresses_the_example_schedule_to_each_budget():
     for r in out:
         seeds[r["labels"]["alpha"], r["labels"]["budget"]].append(r["labels"]["seed"])
     assert all(sorted(s) == P["seeds"] for s in seeds.values())    # paired at every budget
+
+
+def test_shorter_budgets_can_run_on_fewer_seeds():
+    P = params.load("mixup_baseline", "budget")
+    P = dict(P, budget_fractions={**P["budget_fractions"], "seeds": [1]})
+    exp.validate(P)
+    out = exp.runs(P)
+    full = {r["labels"]["seed"] for r in out if r["labels"]["budget"] == 1.0}
+    short = {r["labels"]["seed"] for r in out if r["labels"]["budget"] != 1.0}
+    assert full == set(P["seeds"]) and short == {1}

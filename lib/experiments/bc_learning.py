@@ -78,7 +78,8 @@ def case_spec(P: dict, case: int, seed: int) -> dict:
 
 def runs(P: dict) -> list[dict]:
     """Every case on its seeds (``budget`` 1.0), then the ``budget_fractions``
-    cases again at shorter budgets, on the same seeds."""
+    cases again at shorter budgets, on the same seeds or on
+    ``budget_fractions.seeds``."""
     out = []
     case_seeds = P.get("case_seeds") or {}
     bf = P.get("budget_fractions") or {"cases": [], "fractions": []}
@@ -86,7 +87,8 @@ def runs(P: dict) -> list[dict]:
         budgets = [1.0] + (sorted(bf["fractions"]) if case in bf["cases"] else [])
         for budget in budgets:
             Pb = at_budget(P, budget, "lr_decay")
-            for seed in case_seeds.get(case, P["seeds"]):
+            seeds = case_seeds.get(case, P["seeds"])
+            for seed in seeds if budget == 1.0 else bf.get("seeds", seeds):
                 out.append({"labels": {"case": case, "seed": seed, "budget": budget,
                                        "epochs": Pb["epochs"]},
                             "spec": case_spec(Pb, case, seed)})

@@ -60,7 +60,8 @@ def alpha_spec(P: dict, alpha: float, seed: int) -> dict:
 def runs(P: dict) -> list[dict]:
     """The article's pair (alpha 0 and 0.2) on ``seeds``; the other alphas of
     the sweep on ``sweep_seeds`` (default: the same seeds); all at ``budget``
-    1.0, then the ``budget_fractions`` alphas at shorter budgets on ``seeds``."""
+    1.0, then the ``budget_fractions`` alphas at shorter budgets on ``seeds``
+    (or ``budget_fractions.seeds``)."""
     out = []
     bf = P.get("budget_fractions") or {"alphas": [], "fractions": []}
     for alpha in sorted(float(a) for a in P["alphas"]):
@@ -68,7 +69,7 @@ def runs(P: dict) -> list[dict]:
         budgets = [1.0] + (sorted(bf["fractions"]) if alpha in bf["alphas"] else [])
         for budget in budgets:
             Pb = at_budget(P, budget, "lr_schedule")
-            for seed in seeds if budget == 1.0 else P["seeds"]:
+            for seed in seeds if budget == 1.0 else bf.get("seeds", P["seeds"]):
                 out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed,
                                        "budget": budget, "epochs": Pb["epochs"]},
                             "spec": alpha_spec(Pb, alpha, seed)})
