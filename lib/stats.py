@@ -2,9 +2,9 @@
 
 Runs are repeated over seeds; in this project the same seed means the same
 initial weights and the same data order, so two arms run on the same seeds
-are compared *paired* (per-seed differences), which removes the seed-to-seed
-spread they share. With different seeds the comparison falls back to Welch's
-t. With fewer than 10 runs per arm, t intervals are used throughout (no
+are compared *paired* (per-seed differences, over the seeds both ran), which
+removes the seed-to-seed spread they share. Arms that share fewer than two
+seeds fall back to Welch's t. With fewer than 10 runs per arm, t intervals are used throughout (no
 percentile bootstrap: it is too narrow with so few runs).
 
 Verdicts (:func:`verdict`), one vocabulary everywhere:
@@ -65,14 +65,22 @@ def summarize(table: pd.DataFrame, by: str, metrics=("final_test_accuracy", "bes
 
 
 def _pairs(table: pd.DataFrame, by: str, a, b, metric: str, pair_on: str):
-    """Per-seed (x_a, x_b) aligned on ``pair_on`` when both arms have the same
-    set of seeds, each once; else None."""
+    """Per-seed (x_a, x_b) aligned on ``pair_on``, over the seeds both arms
+    ran, when each arm ran each seed once and either the arms share at least
+    two seeds or their seed sets are equal; else None.
+
+    An arm given more seeds than another (e.g. the main claim on 6 seeds, the
+    rest on 3) is paired with it on the shared seeds: the extra runs serve the
+    comparisons that have them."""
     ta, tb = table[table[by] == a], table[table[by] == b]
     sa, sb = ta[pair_on], tb[pair_on]
-    if sa.duplicated().any() or sb.duplicated().any() or set(sa) != set(sb):
+    if sa.duplicated().any() or sb.duplicated().any():
         return None
-    xa = ta.set_index(pair_on)[metric]
-    xb = tb.set_index(pair_on)[metric].reindex(xa.index)
+    shared = [s for s in sa if s in set(sb)]
+    if set(sa) != set(sb) and len(shared) < 2:
+        return None
+    xa = ta.set_index(pair_on)[metric].loc[shared]
+    xb = tb.set_index(pair_on)[metric].loc[shared]
     return xa.to_numpy(float), xb.to_numpy(float)
 
 
@@ -99,10 +107,12 @@ def compare(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accura
     """The change of ``metric`` from arm ``a`` to arm ``b`` (rows where
     ``table[by]`` is ``a`` resp. ``b``), with a t interval and a p-value.
 
-    Paired ("paired t") when ``pair_on`` is a column and both arms hold the
-    same set of its values, each once: ``diff`` is the mean of the per-seed
+    Paired ("paired t") when ``pair_on`` is a column, each arm holds each of
+    its values once, and the arms share at least two of them (or all): over
+    the ``n_pairs`` shared seeds, ``diff`` is the mean of the per-seed
     differences b - a, ``sd_diff`` their sample std, ``se = sd_diff / √n``,
-    and the interval uses n - 1 degrees of freedom. Otherwise, or with
+    and the interval uses n - 1 degrees of freedom (``n_a``, ``n_b`` still
+    count every run of each arm). Otherwise, or with
     ``pair_on=None``, Welch's t ("Welch t"): ``diff = mean(b) - mean(a)``,
     ``se = √(s_a²/n_a + s_b²/n_b)`` with Welch-Satterthwaite degrees of
     freedom (``sd_diff`` is nan: there are no per-seed differences).
@@ -219,12 +229,16 @@ def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = Non
 
 def change_text(row, scale: float = 100.0) -> str:
     """One comparison (a :func:`compare_many` row) in words:
-    ``"**verdict**: +1.23 points (95 % CI -0.50 to +2.96; paired t, n = 3/3)"``."""
+    ``"**verdict**: +1.23 points (95 % CI -0.50 to +2.96; paired t, n = 3/3)"``;
+    a paired test over fewer seeds than an arm ran says so: ``"n = 6/3, 3 pairs"``."""
     text = f"**{row['verdict']}**: {row['ours'] * scale:+.2f} points"
+    n = f"n = {row['n_a']}/{row['n_b']}"
+    if row["test"] == "paired t" and row["n_pairs"] < max(row["n_a"], row["n_b"]):
+        n += f", {row['n_pairs']} pairs"
     if row["test"] == "none":
-        return text + f" (n = {row['n_a']}/{row['n_b']})"
+        return text + f" ({n})"
     return (text + f" (95 % CI {row['ci95_low'] * scale:+.2f} to {row['ci95_high'] * scale:+.2f}; "
-            f"{row['test']}, n = {row['n_a']}/{row['n_b']})")
+            f"{row['test']}, {n})")
 
 
 #: Columns of :func:`compare_by_budget`, in order.

@@ -70,6 +70,20 @@ def test_welch_when_seeds_differ_or_pairing_is_off():
         assert stats.verdict(r) == f"inconclusive (could detect ≥ {100 * r['mde']:.1f} points)"
 
 
+def test_an_arm_with_extra_seeds_is_paired_on_the_shared_ones():
+    # a ran seeds 0..5, b only 2, 0, 1 (listed out of order): paired on seeds 0, 1, 2
+    a = [0.50, 0.60, 0.70, 0.10, 0.95, 0.30]
+    b = [0.74, 0.51, 0.63]            # seeds 2, 0, 1: differences +0.01, +0.03, +0.04
+    r = stats.compare(_arms(a, b, seeds_b=[2, 0, 1]), "arm", "a", "b", "acc")
+    assert r["test"] == "paired t" and r["n_pairs"] == 3 and (r["n_a"], r["n_b"]) == (6, 3)
+    assert r["diff"] == pytest.approx(np.mean([0.01, 0.03, 0.04]))
+    assert r["sd_diff"] == pytest.approx(np.std([0.01, 0.03, 0.04], ddof=1))
+    assert r["df"] == 2
+    # one shared seed is no pairing: Welch over all runs
+    w = stats.compare(_arms(a, b, seeds_b=[0, 7, 8]), "arm", "a", "b", "acc")
+    assert w["test"] == "Welch t" and w["n_pairs"] == 0
+
+
 def test_welch_equal_variances_two_runs_each():
     # a = 0.1, 0.2; b = 0.5, 0.6: se = √(0.005/2 + 0.005/2) = √0.005, Welch df = 2
     t = _arms([0.1, 0.2], [0.5, 0.6], seeds_b=[5, 6])
@@ -199,6 +213,10 @@ def test_change_text():
         f"**helps**: +2.50 points (95 % CI {100 * ch['ci95_low'].iloc[0]:+.2f} to "
         f"{100 * ch['ci95_high'].iloc[0]:+.2f}; paired t, n = 3/3)")
     assert stats.change_text(ch.iloc[1]) == "**no verdict (n < 2 per arm)**: +30.00 points (n = 3/1)"
+    extra = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 2, "seed": [0, 1, 2, 3, 0, 1],
+                          "acc": [0.5, 0.6, 0.7, 0.8, 0.52, 0.63]})
+    row = stats.compare_many(extra, "arm", [("a", "b", "extra")], metric="acc").iloc[0]
+    assert stats.change_text(row).endswith("paired t, n = 4/2, 2 pairs)")
 
 
 def test_no_spread_at_all_gives_no_verdict():
