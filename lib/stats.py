@@ -4,8 +4,9 @@ Runs are repeated over seeds; in this project the same seed means the same
 initial weights and the same data order, so two arms run on the same seeds
 are compared *paired* (per-seed differences, over the seeds both ran), which
 removes the seed-to-seed spread they share. Arms that share fewer than two
-seeds fall back to Welch's t. With fewer than 10 runs per arm, t intervals are used throughout (no
-percentile bootstrap: it is too narrow with so few runs).
+seeds fall back to Welch's t. With fewer than 10 runs per arm, t intervals
+are used throughout (no percentile bootstrap: it is too narrow with so few
+runs).
 
 Verdicts (:func:`verdict`), one vocabulary everywhere:
 
@@ -76,8 +77,9 @@ def _pairs(table: pd.DataFrame, by: str, a, b, metric: str, pair_on: str):
     sa, sb = ta[pair_on], tb[pair_on]
     if sa.duplicated().any() or sb.duplicated().any():
         return None
-    shared = [s for s in sa if s in set(sb)]
-    if set(sa) != set(sb) and len(shared) < 2:
+    in_b = set(sb)
+    shared = [s for s in sa if s in in_b]
+    if set(sa) != in_b and len(shared) < 2:
         return None
     xa = ta.set_index(pair_on)[metric].loc[shared]
     xb = tb.set_index(pair_on)[metric].loc[shared]
