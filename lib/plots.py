@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from .data import CLASSES
+from .stats import n_text
 
 VERDICT_COLORS = {"helps": "C2", "hurts": "C3"}
 
@@ -149,8 +150,8 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     """Each change of a ``lib.stats.compare_many`` table as a point with its
     95 % interval (coloured by verdict: green helps, red hurts, grey
     otherwise), the article's change marked beside, the verdict at the right."""
-    names = [f"{textwrap.fill(str(c), 30)}\n({t}, n={a}/{b})" for c, t, a, b in
-             zip(changes["change"], changes["test"], changes["n_a"], changes["n_b"])]
+    names = [f"{textwrap.fill(str(row['change']), 30)}\n({row['test']}, {n_text(row, sep='=')})"
+             for _, row in changes.iterrows()]
     lines = max((n.count("\n") + 1 for n in names), default=1)   # room for the longest label
     fig, ax = plt.subplots(figsize=(8.5, max(0.5, 0.14 * lines + 0.1) * len(changes) + 1.4))
     y = np.arange(len(changes))[::-1]

@@ -229,14 +229,21 @@ def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = Non
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
 
 
+def n_text(row, sep: str = " = ") -> str:
+    """Runs per arm of a comparison row, ``"n = 3/3"``; a paired test over fewer
+    seeds than an arm ran says so: ``"n = 6/3, 3 pairs"``."""
+    n = f"n{sep}{row['n_a']}/{row['n_b']}"
+    if row["test"] == "paired t" and row["n_pairs"] < max(row["n_a"], row["n_b"]):
+        n += f", {row['n_pairs']} pairs"
+    return n
+
+
 def change_text(row, scale: float = 100.0) -> str:
     """One comparison (a :func:`compare_many` row) in words:
     ``"**verdict**: +1.23 points (95 % CI -0.50 to +2.96; paired t, n = 3/3)"``;
     a paired test over fewer seeds than an arm ran says so: ``"n = 6/3, 3 pairs"``."""
     text = f"**{row['verdict']}**: {row['ours'] * scale:+.2f} points"
-    n = f"n = {row['n_a']}/{row['n_b']}"
-    if row["test"] == "paired t" and row["n_pairs"] < max(row["n_a"], row["n_b"]):
-        n += f", {row['n_pairs']} pairs"
+    n = n_text(row)
     if row["test"] == "none":
         return text + f" ({n})"
     return (text + f" (95 % CI {row['ci95_low'] * scale:+.2f} to {row['ci95_high'] * scale:+.2f}; "

@@ -84,6 +84,15 @@ def test_gains_one_interval_per_row_with_article():
     assert len(ax.texts) == 2                               # the verdicts
 
 
+def test_gains_labels_say_how_many_seeds_were_paired():
+    # case 0 ran seeds 0..5, case 1 only 0..2: 3 pairs, as the prose says
+    t = pd.concat([_table(keys=(0,), seeds=range(6)), _table(keys=(1,))], ignore_index=True)
+    ch = stats.compare_many(t, "case", [(0, 1, "one")])
+    labels = [x.get_text() for x in plots.gains(ch).axes[0].get_yticklabels()]
+    assert labels == ["one\n(paired t, n=6/3, 3 pairs)"]
+    assert "n = 6/3, 3 pairs" in stats.change_text(ch.iloc[0])
+
+
 def test_image_grid_titles_inside():
     imgs = np.random.default_rng(0).integers(0, 255, (3, 5, 32, 32, 3), dtype=np.uint8)
     soft = np.zeros(10)
