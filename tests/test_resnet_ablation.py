@@ -54,6 +54,10 @@ def test_profiles_and_specs():
     assert specs[4]["model"]["step"] == 4
     for prof in ("smoke", "quick"):
         params.load("resnet_ablation", prof)
+    # budget: the article's recipe on the full data, only width and epochs scaled down
+    B = params.load("resnet_ablation", "budget")
+    assert {k for k in P if P[k] != B[k]} == {"profile", "width", "epochs"}
+    assert B["width"] < P["width"] and B["epochs"] < P["epochs"]
     with pytest.raises(ParamError, match="steps"):
         exp.validate(dict(P, steps=[0, 9]))
     with pytest.raises(ParamError, match="unknown parameter"):
