@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import experiments
 from .runs import profile_dir
 
 
@@ -90,6 +91,11 @@ def write_index(profile: str) -> Path:
             lines.append(f"- scale: {scales[nb]}")
         if (root / f"{nb}.ipynb").exists():
             lines.append(f"- executed notebook: [{nb}.ipynb]({nb}.ipynb)")
+        elif nb in experiments.notebooks():
+            # runs of a campaign still under way: say so rather than list them bare
+            lines.append(f"- executed notebook: none yet; `make {nb} PROFILE={profile}` renders it "
+                         f"once its runs are finished (`python -m lib.runs plan {nb} --profile {profile}` "
+                         "lists what remains)")
         for ext in ("md", "csv"):
             for t in sorted((root / "tables").glob(f"{nb}*.{ext}")):
                 lines.append(f"- table: [{t.relative_to(root)}]({t.relative_to(root)})")

@@ -56,3 +56,15 @@ def test_index_says_at_what_scale_each_notebooks_runs_were_trained(results, tiny
     assert scale.startswith("1 finished runs; 160 training images per epoch, 40 test images, "
                             "3 epochs; models bn_momentum=0.9, name=cnn10, width=2; ")
     assert "- scale: 1 finished runs" in report.write_index("smoke").read_text()
+
+
+def test_index_says_when_a_notebooks_runs_are_not_rendered_yet(results, tiny_spec, tiny_data):
+    from lib import runs
+    spec = dict(tiny_spec, notebook="bc_learning")
+    runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    index = report.write_index("smoke").read_text()
+    assert "- executed notebook: none yet; `make bc_learning PROFILE=smoke`" in index
+    (runs.profile_dir("smoke") / "bc_learning.ipynb").write_text("{}")
+    index = report.write_index("smoke").read_text()
+    assert "- executed notebook: [bc_learning.ipynb](bc_learning.ipynb)" in index
+    assert "none yet" not in index

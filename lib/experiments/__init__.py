@@ -14,6 +14,11 @@ _NOTEBOOKS = ("bc_learning", "resnet_ablation", "natural_artificial_loss", "mixu
 _OTHERS = ("calibration",)
 
 
+def notebooks() -> list[str]:
+    """The notebooks (each has ``notebooks/<name>.ipynb``)."""
+    return list(_NOTEBOOKS)
+
+
 def names() -> list[str]:
     """Everything ``python -m lib.runs compute`` can compute."""
     return list(_NOTEBOOKS + _OTHERS)
