@@ -10,6 +10,20 @@ def _results(tmp_path, monkeypatch):
     monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "results"))
 
 
+def changed_settings(a: dict, b: dict, prefix: str = "") -> set[str]:
+    """Dotted paths of the leaves where two parameter dicts differ (a key
+    missing from one side counts as a change)."""
+    out = set()
+    for k in set(a) | set(b):
+        path = f"{prefix}{k}"
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out |= changed_settings(va, vb, path + ".")
+        elif va != vb:
+            out.add(path)
+    return out
+
+
 def make_tiny_data():
     """A synthetic 'CIFAR-10': 80 train / 40 test images whose class is
     written into the image (a bright stripe at row 3*label), so a tiny

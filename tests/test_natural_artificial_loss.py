@@ -5,6 +5,8 @@ import pytest
 from lib import params
 from lib.params import ParamError
 
+from conftest import changed_settings
+
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
 
@@ -29,3 +31,20 @@ def test_natural_artificial_profiles():
         nat.validate(bad)
     with pytest.raises(ParamError, match="unknown pattern"):
         nat.validate(dict(P, patterns={"big": {"loss": "natural_softmax", "learning_rate": 0.1}}))
+
+
+def test_budget_profile_is_the_articles_recipe_narrower_shorter_and_paired():
+    from lib.experiments import natural_artificial_loss as nat
+    P, B = (params.load("natural_artificial_loss", p) for p in ("paper", "budget"))
+    # same patterns, batch, optimizer and data (all of it); only width, epochs
+    # and the number of extra seeds differ
+    assert changed_settings(P, B) == {"profile", "model.width", "epochs",
+                                      "extra_seeds.natural_softmax", "extra_seeds.normal_lr1e-3"}
+    assert B["dataset"]["train_subset"] is None and B["dataset"]["test_subset"] is None
+    seeds = {}
+    for r in nat.runs(B):
+        seeds.setdefault(r["labels"]["pattern"], set()).add(r["labels"]["seed"])
+    # the article's 15-run pair is compared on identical seeds, more than the others
+    assert seeds["natural_softmax"] == seeds["normal_lr1e-3"]
+    assert all(len(s) >= 5 for s in seeds.values())
+    assert len(seeds["natural_softmax"]) > len(seeds["multi_softmax"])

@@ -5,6 +5,8 @@ import pytest
 from lib import params, runs
 from lib.experiments import training_tricks as exp
 
+from conftest import changed_settings
+
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
 
@@ -25,6 +27,23 @@ def test_profiles_give_every_trick_and_architecture():
     assert specs[("random_erasing", 0)]["augment"]["keras_da"]["erasing"]["probability"] == 0.5
     assert specs[("label_smoothing_0.2", 0)]["loss"]["label_smoothing"] == 0.2
     assert len({runs.spec_id(s) for s in specs.values()}) == len(specs)
+
+
+def test_budget_profile_scales_width_epochs_patience_and_seeds_only():
+    P, B = (params.load("training_tricks", p) for p in ("paper", "budget"))
+    arch = {k for k in changed_settings(P, B) if k.startswith("architectures.")}
+    assert changed_settings(P, B) - arch == {"profile", "model.width", "epochs", "plateau.patience",
+                                             "seeds"}
+    assert set(B["seeds"]) < set(P["seeds"]) and len(B["seeds"]) >= 3
+    assert B["epochs"] < P["epochs"] and B["plateau"]["patience"] <= P["plateau"]["patience"]
+    # full training and test sets, with the same held-out validation images
+    assert (B["dataset"]["train_subset"], B["dataset"]["test_subset"]) == (None, None)
+    assert B["dataset"]["val_subset"] == P["dataset"]["val_subset"]
+    # the architecture study keeps its shape: cnn10 at half the baseline's width, ResNet-20
+    for prof in (P, B):
+        cnn = [m for m in prof["architectures"].values() if m["name"] == "cnn10"]
+        assert [m["width"] for m in cnn] == [prof["model"]["width"] // 2]
+        assert prof["architectures"]["resnet20_v1"] == {"name": "resnet_v1", "depth": 20}
 
 
 @pytest.mark.parametrize("change, message", [
