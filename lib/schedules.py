@@ -46,6 +46,15 @@ def make(cfg: dict, base_lr: float, steps_per_epoch: int, epochs: int,
     raise ValueError(f"unknown lr_schedule {name!r}; known: {NAMES}")
 
 
+def rate_lowered(hist) -> "pd.Series":
+    """Per seed of a run history (columns ``seed``, ``epoch``, ``lr``, the rate
+    at each epoch's start): whether the rate fell below the first epoch's
+    before the last epoch began. A plateau schedule that never fired trained
+    at a constant rate, and a reader needs to know that."""
+    by_seed = hist.sort_values("epoch").groupby("seed")["lr"]
+    return by_seed.min() < by_seed.first()
+
+
 def current_rate(optimizer) -> float:
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 

@@ -79,6 +79,14 @@ def test_step_schedule_multiplies_per_milestone_or_uses_the_multipliers():
     assert EpochSchedule({"name": "constant"}, 0.5).rate(99) == 0.5
 
 
+def test_rate_lowered_tells_which_seeds_a_plateau_schedule_acted_on():
+    import pandas as pd
+    from lib.schedules import rate_lowered
+    hist = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1], "epoch": [3, 1, 2, 1, 2, 3],
+                         "lr": [1e-4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]})
+    assert rate_lowered(hist).to_dict() == {0: True, 1: False}
+
+
 def test_unknown_schedule_is_named():
     from lib import schedules
     with pytest.raises(ValueError, match="unknown lr_schedule 'warmup'"):
