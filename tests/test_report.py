@@ -68,3 +68,15 @@ def test_index_says_when_a_notebooks_runs_are_not_rendered_yet(results, tiny_spe
     index = report.write_index("smoke").read_text()
     assert "- executed notebook: [bc_learning.ipynb](bc_learning.ipynb)" in index
     assert "none yet" not in index
+
+
+def test_makefile_renders_exactly_the_notebooks_the_index_lists():
+    # Make cannot import the Python list cheaply, so it keeps its own: hold them equal
+    import re
+    from pathlib import Path
+
+    from lib import experiments
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    listed = re.search(r"^NOTEBOOKS := (.+)$", makefile, re.M).group(1).split()
+    assert listed == experiments.notebooks()
+    assert all((Path(__file__).parents[1] / "notebooks" / f"{n}.ipynb").exists() for n in listed)
