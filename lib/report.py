@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiments
+from .params import PARAMS_DIR
 from .runs import profile_dir
 
 
@@ -84,14 +85,19 @@ def write_index(profile: str) -> Path:
     notebooks = sorted(p.stem for p in root.glob("*.ipynb"))
     fig_root = root / "figures"
     scales = run_scales(profile)
+    # every notebook with this profile gets a section, finished or not
+    profiled = {nb for nb in experiments.notebooks() if (PARAMS_DIR / nb / f"{profile}.yaml").exists()}
     for nb in sorted(set(notebooks) | {p.name for p in fig_root.glob("*") if p.is_dir()}
-                     | set(scales)):
+                     | set(scales) | profiled):
         lines += [f"## {nb}", ""]
         if nb in scales:
             lines.append(f"- scale: {scales[nb]}")
+        else:
+            lines.append(f"- scale: no run finished yet (`params/{nb}/{profile}.yaml`; "
+                         f"`python -m lib.runs plan {nb} --profile {profile}` gives its cost)")
         if (root / f"{nb}.ipynb").exists():
             lines.append(f"- executed notebook: [{nb}.ipynb]({nb}.ipynb)")
-        elif nb in experiments.notebooks():
+        elif nb in experiments.notebooks() and nb in scales:
             # runs of a campaign still under way: say so rather than list them bare
             lines.append(f"- executed notebook: none yet; `make {nb} PROFILE={profile}` renders it "
                          f"once its runs are finished (`python -m lib.runs plan {nb} --profile {profile}` "
