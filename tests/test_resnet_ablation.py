@@ -4,6 +4,8 @@ from lib import models, params
 from lib.experiments import resnet_ablation as exp
 from lib.params import ParamError
 
+from conftest import changed_settings
+
 
 def conv(k, cin, cout):
     return k * k * cin * cout + cout
@@ -56,7 +58,7 @@ def test_profiles_and_specs():
         params.load("resnet_ablation", prof)
     # budget: the article's recipe on the full data, only width and epochs scaled down
     B = params.load("resnet_ablation", "budget")
-    assert {k for k in P if P[k] != B[k]} == {"profile", "width", "epochs"}
+    assert changed_settings(P, B) == {"profile", "width", "epochs"}
     assert B["width"] < P["width"] and B["epochs"] < P["epochs"]
     with pytest.raises(ParamError, match="steps"):
         exp.validate(dict(P, steps=[0, 9]))
