@@ -326,6 +326,13 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, sch
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate at the epoch's start")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if schedule is not None:
+        # the schedule's last step ends at 1 + epochs: tick it as the end of
+        # training, not as one more epoch
+        end = 1 + float(t[-1])
+        ticks = [x for x in ax.get_xticks() if 1 <= x < end]
+        ax.set_xticks([*ticks, end], [*(f"{x:g}" for x in ticks), "end"])
+        ax.set_xlim(0.5, end + 0.3)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)

@@ -196,6 +196,8 @@ def test_lr_curves_with_schedule_and_minmax_per_image():
     ax = fig.axes[0]
     assert len(ax.lines) == 3                               # the schedule + 2 seeds
     assert list(ax.lines[0].get_xdata()) == [1, 2.6, 3.4, 5]
+    # the schedule ends after epoch 4: its last tick reads "end", not a fifth epoch
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["1", "2", "3", "4", "end"]
     x = np.random.default_rng(0).normal(size=(3, 4, 4, 3))
     m = plots.minmax_per_image(x)
     assert m.min(axis=(1, 2, 3)) == pytest.approx([0, 0, 0])
