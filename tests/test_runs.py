@@ -28,6 +28,7 @@ def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch
     assert m["best_test_accuracy"] == h["test_accuracy"].max()
     assert m["backend"] in ("tensorflow", "jax")
     assert m["xla"] is False and m["cpu"] and len(m["git_commit"].split("+")[0]) == 40
+    assert "cpu_id" in m
     # a cached run is never retrained
     monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("retrained a cached run"))
     again = runs.ensure(tiny_spec, "smoke", log=lambda s: None)
@@ -96,3 +97,16 @@ def test_two_processes_on_one_results_folder_train_each_run_once(tmp_path):
         d = runs.run_dir(r["spec"], "smoke")
         assert [h["epoch"] for h in runfiles.read_finished(d)[1]] == \
             list(range(1, r["spec"]["epochs"] + 1))
+
+
+@pytest.mark.backend_free
+def test_cpu_id_tells_hosts_of_one_name_apart(tmp_path):
+    head = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: {f}\nmodel\t\t: {m}\n" \
+           "model name\t: AMD EPYC\nflags\t\t: fpu sse2 {flags}\n\n"
+    (tmp_path / "zen5").write_text(head.format(f=26, m=2, flags="avx avx2 avx512f avx512bw") * 2)
+    (tmp_path / "zen2").write_text(head.format(f=23, m=49, flags="avx avx2"))
+    (tmp_path / "arm").write_text("processor\t: 0\nBogoMIPS\t: 50.00\n")
+    assert runfiles.cpu_id(tmp_path / "zen5") == "family 26 model 2 avx512"
+    assert runfiles.cpu_id(tmp_path / "zen2") == "family 23 model 49 avx2"
+    assert runfiles.cpu_id(tmp_path / "arm") is None
+    assert runfiles.cpu_id(tmp_path / "missing") is None
