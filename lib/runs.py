@@ -193,6 +193,8 @@ def _cmd_compute(args) -> int:
     if args.seeds:
         overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
     options = {"mixed_precision": True} if args.mixed_precision else {}
+    if args.xla:
+        options["jit_compile"] = args.xla == "on"
     if args.recompute:
         recompute(args.recompute.split(","), args.profile)
     executor_options = {}
@@ -290,6 +292,9 @@ def main(argv=None) -> int:
     c.add_argument("--seeds", help="comma-separated seeds overriding the profile's")
     c.add_argument("--mixed-precision", action="store_true",
                    help="compute in bfloat16 (GPU); recorded in each run's metrics.json")
+    c.add_argument("--xla", choices=("on", "off"),
+                   help="override the profile's runtime.jit_compile: a speed choice that depends "
+                        "on the host (recorded as 'xla' in metrics.json, not part of the spec)")
     c.add_argument("--recompute", metavar="ID[,ID...]",
                    help="clear these runs first (e.g. ones reported corrupt), then compute")
     c.add_argument("--executor", choices=("local", "ray"), default="local",

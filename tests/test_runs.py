@@ -110,3 +110,19 @@ def test_cpu_id_tells_hosts_of_one_name_apart(tmp_path):
     assert runfiles.cpu_id(tmp_path / "zen2") == "family 23 model 49 avx2"
     assert runfiles.cpu_id(tmp_path / "arm") is None
     assert runfiles.cpu_id(tmp_path / "missing") is None
+
+
+@pytest.mark.backend_free
+def test_cli_xla_flag_overrides_the_profiles_jit_choice(monkeypatch):
+    seen = []
+
+    def fake_ensure_all(notebook, profile, overrides, **kw):
+        seen.append(kw)
+        return runs.pd.DataFrame()
+
+    monkeypatch.setattr(runs, "ensure_all", fake_ensure_all)
+    for flag in (["--xla", "off"], ["--xla", "on"], []):
+        assert runs.main(["compute", "bc_learning", "--profile", "smoke", *flag]) == 0
+    assert [kw.get("jit_compile") for kw in seen] == [False, True, None]
+    with pytest.raises(SystemExit):
+        runs.main(["compute", "bc_learning", "--profile", "smoke", "--xla", "maybe"])
