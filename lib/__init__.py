@@ -35,7 +35,9 @@ _STARTUP_NOISE = re.compile(
     r"|cudart_stub\.cc:\d+\] Could not find cuda drivers"
     r"|cuda_platform\.cc:\d+\] failed call to cuInit"
     r"|Unable to register cu(DNN|FFT|BLAS) factory"
-    r"|computation_placer\.cc:\d+\] computation placer already registered")
+    r"|computation_placer\.cc:\d+\] computation placer already registered"
+    # AVX-512 hosts, where TensorFlow turns oneDNN on by default, say so at start-up
+    r"|port\.cc:\d+\] oneDNN custom operations are on")
 
 #: (message regex, category, module regex) of Python warnings known to be harmless here.
 _HARMLESS_WARNINGS = (
