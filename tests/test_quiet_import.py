@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-
 REPO = Path(__file__).resolve().parent.parent
 
 # start-up lines as TensorFlow 2.21 writes them (the oneDNN one on AVX-512 hosts)
