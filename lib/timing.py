@@ -38,7 +38,8 @@ def cached_measurement(kind: str, request: dict, profile: str, measure,
     stored = json.loads(path.read_text())   # read back: every render sees the same frame
     frame = pd.DataFrame(stored["rows"])[stored["columns"]]
     env = stored["environment"]
-    frame.attrs["measured_on"] = (f"{env.get('cpu')} ({env.get('cpu_count')} cores), "
+    cpu = " ".join(filter(None, (env.get("cpu"), env.get("cpu_id"))))   # cpu_id: newer timings
+    frame.attrs["measured_on"] = (f"{cpu} ({env.get('cpu_count')} cores), "
                                   f"{env['backend']}, {stored['measured_at']}")
     return frame
 

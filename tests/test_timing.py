@@ -36,6 +36,10 @@ def test_timings_are_measured_once_then_read_from_the_results_folder(monkeypatch
     assert len(calls) == 2 and len(other) == 1   # a different request is measured anew
     (where,) = {m["kind"] for m in timing.measured_on("smoke")}
     assert where == "inference_latency" and timing.measured_on("smoke")[0]["cpu"]
+    # the text shown beside a timing names the host as precisely as it was recorded
+    from lib import runfiles
+    assert first.attrs["measured_on"].startswith(" ".join(filter(None, (runfiles.cpu_model(),
+                                                                          runfiles.cpu_id()))))
 
 
 def test_training_time_times_every_model_each_round():
