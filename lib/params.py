@@ -74,10 +74,11 @@ def check_seeds(seeds, name: str = "seeds") -> None:
 
 def check_budget_fractions(P: dict, arm_key: str, arms) -> None:
     """``budget_fractions: {<arm_key>: [...], fractions: [...], seeds: [...]}``:
-    the arms to rerun at shorter budgets, each fraction of ``epochs`` whole
-    epochs; ``seeds`` (optional) the seeds of those shorter runs, when they are
-    fewer than the full-length runs' (a budget's worth of seeds goes where it
-    buys the most evidence)."""
+    the arms to rerun at other budgets, each a multiple of ``epochs`` (below 1
+    a shorter run, above 1 a longer one) that gives whole epochs; ``seeds``
+    (optional) the seeds of those runs, when they are fewer than the
+    profile-length runs' (a budget's worth of seeds goes where it buys the
+    most evidence)."""
     bf = P.get("budget_fractions")
     if bf is None:
         return
@@ -89,14 +90,16 @@ def check_budget_fractions(P: dict, arm_key: str, arms) -> None:
         raise ParamError(f"parameter 'budget_fractions.{arm_key}' names {bad}, not among {sorted(arms)}")
     for f in require(bf, "fractions", list, "budget_fractions."):
         epochs = P["epochs"] * f
-        if not 0 < f < 1 or epochs != int(epochs):
-            raise ParamError(f"parameter 'budget_fractions.fractions' has {f!r}: a fraction in "
-                             f"(0, 1) of {P['epochs']} epochs that gives whole epochs")
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f != 1 \
+                or epochs != int(epochs):
+            raise ParamError(f"parameter 'budget_fractions.fractions' has {f!r}: a multiple of "
+                             f"{P['epochs']} epochs, other than 1, that gives whole epochs")
 
 
 def at_budget(P: dict, fraction: float, schedule_key: str) -> dict:
     """``P`` with ``epochs`` and the milestones of ``P[schedule_key]`` scaled by
-    ``fraction``: the same recipe compressed to a shorter run."""
+    ``fraction``: the same recipe compressed to a shorter run (or stretched
+    to a longer one)."""
     if fraction == 1:
         return P
     out = dict(P, epochs=int(P["epochs"] * fraction))

@@ -91,7 +91,10 @@ def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
 @pytest.mark.parametrize("bf, message", [
     ({"cases": [9], "fractions": [0.5]}, "budget_fractions.cases"),
     ({"cases": [0], "fractions": [0.3]}, "whole epochs"),
-    ({"cases": [0], "fractions": [1.0]}, "fraction in"),
+    ({"cases": [0], "fractions": [1.0]}, "other than 1"),
+    ({"cases": [0], "fractions": [0]}, "other than 1"),
+    ({"cases": [0], "fractions": [2.1]}, "whole epochs"),
+    ({"cases": [0], "fractions": ["2"]}, "a multiple of"),
     ({"cases": [0], "fractions": [0.5], "extra": 1}, "unknown parameter"),
     ({"cases": [0], "fractions": [0.5], "seeds": []}, "budget_fractions.seeds"),
     ({"cases": [0], "fractions": [0.5], "seeds": [0.5]}, "budget_fractions.seeds"),
@@ -99,3 +102,17 @@ def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
 def test_bad_budget_fractions_are_named(bf, message):
     with pytest.raises(ParamError, match=message):
         params.load("bc_learning", "budget", {"budget_fractions": bf})
+
+
+def test_a_budget_fraction_above_one_stretches_the_recipe():
+    from lib.experiments import bc_learning
+    P = params.load("bc_learning", "budget")
+    P = params.load("bc_learning", "budget", {"budget_fractions": {**P["budget_fractions"],
+                                                                   "fractions": [0.5, 4]}})
+    long = [r for r in bc_learning.runs(P) if r["labels"]["budget"] == 4]
+    assert {r["labels"]["case"] for r in long} == {0, 1}
+    assert {r["spec"]["epochs"] for r in long} == {4 * P["epochs"]}
+    # a decayed case at 4x keeps its milestones at the same fractions of training
+    stretched = params.at_budget(P, 4, "lr_decay")
+    assert [m / stretched["epochs"] for m in stretched["lr_decay"]["milestones"]] == \
+        pytest.approx([m / P["epochs"] for m in P["lr_decay"]["milestones"]])
