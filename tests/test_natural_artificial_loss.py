@@ -36,10 +36,11 @@ def test_natural_artificial_profiles():
 def test_budget_profile_is_the_articles_recipe_narrower_shorter_and_paired():
     from lib.experiments import natural_artificial_loss as nat
     P, B = (params.load("natural_artificial_loss", p) for p in ("paper", "budget"))
-    # same patterns, batch, optimizer and data (all of it); only width, epochs
-    # and the number of extra seeds differ
-    assert changed_settings(P, B) == {"profile", "model.width", "epochs",
+    # same patterns, batch, optimizer and data (all of it); only width, epochs,
+    # the test-time BatchNorm statistics' momentum and the number of extra seeds differ
+    assert changed_settings(P, B) == {"profile", "model.width", "model.bn_momentum", "epochs",
                                       "extra_seeds.natural_softmax", "extra_seeds.normal_lr1e-3"}
+    assert B["model"]["bn_momentum"] == 0.9
     assert B["dataset"]["train_subset"] is None and B["dataset"]["test_subset"] is None
     seeds = {}
     for r in nat.runs(B):
