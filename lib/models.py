@@ -129,35 +129,38 @@ def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
     return keras.Model(inputs, outputs, name=f"resnet_ablation_step{step}")
 
 
-def _resnet_layer(x, filters=16, kernel=3, strides=1, activation="relu", bn=True):
+def _resnet_layer(x, filters=16, kernel=3, strides=1, activation="relu", bn=True,
+                  bn_momentum=0.99):
     """The Keras example's conv-BN-ReLU unit (He-normal init, L2 1e-4)."""
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same",
                       kernel_initializer="he_normal",
                       kernel_regularizer=keras.regularizers.L2(1e-4))(x)
     if bn:
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(momentum=bn_momentum)(x)
     if activation:
         x = layers.Activation(activation)(x)
     return x
 
 
 @register("resnet_v1")
-def resnet_v1(depth: int = 20, num_classes: int = 10) -> keras.Model:
+def resnet_v1(depth: int = 20, num_classes: int = 10, bn_momentum: float = 0.99) -> keras.Model:
     """ResNet v1 of the Keras example ``cifar10_resnet.py`` (depth = 6n + 2):
     a 16-channel stem, three stages of n basic blocks at 16/32/64 channels
     (1x1 stride-2 projection on the shortcut where the size changes),
-    AveragePooling(8), Flatten, softmax Dense (He-normal)."""
+    AveragePooling(8), Flatten, softmax Dense (He-normal). ``bn_momentum`` as
+    in :func:`cnn10` (the example's is Keras's 0.99)."""
     if (depth - 2) % 6:
         raise ValueError(f"ResNet v1 depth must be 6n + 2 (20, 32, 44, 56, 110), got {depth}")
     blocks = (depth - 2) // 6
     inputs = keras.Input((32, 32, 3))
-    x = _resnet_layer(inputs)
+    kw = {"bn_momentum": bn_momentum}
+    x = _resnet_layer(inputs, **kw)
     filters = 16
     for stage in range(3):
         for block in range(blocks):
             strides = 2 if stage > 0 and block == 0 else 1
-            y = _resnet_layer(x, filters, strides=strides)
-            y = _resnet_layer(y, filters, activation=None)
+            y = _resnet_layer(x, filters, strides=strides, **kw)
+            y = _resnet_layer(y, filters, activation=None, **kw)
             if strides == 2:
                 x = _resnet_layer(x, filters, kernel=1, strides=2, activation=None, bn=False)
             x = layers.Activation("relu")(layers.Add()([x, y]))

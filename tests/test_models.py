@@ -59,5 +59,9 @@ def test_resnet20_v1_matches_the_keras_example():
     assert len(convs) == 21 and {l.filters for l in convs} == {16, 32, 64}  # 19 + 2 projections
     assert all(l.kernel_regularizer is not None for l in convs)
     assert models.build("resnet_v1", depth=32).count_params() == _resnet_v1_params(32)
+    bns = lambda m: [l.momentum for l in m.layers if l.__class__.__name__ == "BatchNormalization"]
+    assert set(bns(m)) == {0.99} and len(bns(m)) == 19       # every conv but the projections
+    fast = models.build("resnet_v1", depth=20, bn_momentum=0.9)
+    assert set(bns(fast)) == {0.9} and fast.count_params() == m.count_params()
     with pytest.raises(ValueError, match="6n"):
         models.build("resnet_v1", depth=21)

@@ -56,9 +56,11 @@ def test_profiles_and_specs():
     assert specs[4]["model"]["step"] == 4
     for prof in ("smoke", "quick"):
         params.load("resnet_ablation", prof)
-    # budget: the article's recipe on the full data, only width and epochs scaled down
+    # budget: the article's recipe on the full data, width and epochs scaled down, and the
+    # test-time BatchNorm statistics following the weights of a short run faster
     B = params.load("resnet_ablation", "budget")
-    assert changed_settings(P, B) == {"profile", "width", "epochs"}
+    assert changed_settings(P, B) == {"profile", "width", "epochs", "bn_momentum"}
+    assert B["bn_momentum"] == 0.9
     assert B["width"] < P["width"] and B["epochs"] < P["epochs"]
     with pytest.raises(ParamError, match="steps"):
         exp.validate(dict(P, steps=[0, 9]))

@@ -32,8 +32,10 @@ def test_profiles_give_every_trick_and_architecture():
 def test_budget_profile_scales_width_epochs_patience_and_seeds_only():
     P, B = (params.load("training_tricks", p) for p in ("paper", "budget"))
     arch = {k for k in changed_settings(P, B) if k.startswith("architectures.")}
-    assert changed_settings(P, B) - arch == {"profile", "model.width", "epochs", "plateau.patience",
-                                             "seeds"}
+    assert changed_settings(P, B) - arch == {"profile", "model.width", "model.bn_momentum", "epochs",
+                                             "plateau.patience", "seeds"}
+    # short runs: every model's test-time BatchNorm statistics follow the weights faster
+    assert {m.get("bn_momentum") for m in [B["model"], *B["architectures"].values()]} == {0.9}
     assert set(B["seeds"]) < set(P["seeds"]) and len(B["seeds"]) >= 3
     assert B["epochs"] < P["epochs"] and B["plateau"]["patience"] <= P["plateau"]["patience"]
     # full training and test sets, with the same held-out validation images
@@ -43,7 +45,8 @@ def test_budget_profile_scales_width_epochs_patience_and_seeds_only():
     for prof in (P, B):
         cnn = [m for m in prof["architectures"].values() if m["name"] == "cnn10"]
         assert [m["width"] for m in cnn] == [prof["model"]["width"] // 2]
-        assert prof["architectures"]["resnet20_v1"] == {"name": "resnet_v1", "depth": 20}
+        assert {k: v for k, v in prof["architectures"]["resnet20_v1"].items()
+                if k != "bn_momentum"} == {"name": "resnet_v1", "depth": 20}
 
 
 @pytest.mark.parametrize("change, message", [
