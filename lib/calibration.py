@@ -49,9 +49,12 @@ def candidate_specs(profile: str) -> dict[str, tuple[dict, tuple]]:
 
 
 def _throughput_key(spec: dict) -> dict:
-    """What of a spec decides its training speed (not its length or schedule)."""
-    return {k: v for k, v in spec.items()
-            if k not in ("notebook", "epochs", "lr_schedule", "seed")}
+    """What of a spec decides its training speed: not its length or schedule,
+    nor BatchNorm's momentum (it only changes which moving average is kept)."""
+    key = {k: v for k, v in spec.items()
+           if k not in ("notebook", "epochs", "lr_schedule", "seed")}
+    key["model"] = {k: v for k, v in spec["model"].items() if k != "bn_momentum"}
+    return key
 
 
 def _seconds(fn) -> float:

@@ -6,6 +6,7 @@ import pytest
 
 from lib import params, runs, train
 from lib.params import ParamError
+from conftest import changed_settings
 
 
 def _bc(**changes):
@@ -59,6 +60,29 @@ def test_profile_runs_have_one_spec_per_case_and_seed():
     s5 = bc_learning.case_spec(P, 5, 0)
     assert s5["mixing"] == {"name": "bc", "step_size": 128}
     assert s5["augment"]["standard_da"] and s5["lr_schedule"]["name"] == "step"
+
+
+def test_budget_profile_changes_only_width_bn_momentum_epochs_milestones_and_seeds():
+    P, B = (params.load("bc_learning", p) for p in ("paper", "budget"))
+    assert changed_settings(P, B) == {
+        "profile", "model.width", "model.bn_momentum", "epochs", "lr_decay.milestones",
+        "case_seeds", "budget_fractions"}
+    assert B["model"]["bn_momentum"] == 0.9
+    # the milestones stay at the article's fractions of training
+    frac = lambda Q: [m / Q["epochs"] for m in Q["lr_decay"]["milestones"]]
+    assert frac(B) == pytest.approx(frac(P))
+
+
+def test_calibration_timings_do_not_depend_on_bn_momentum():
+    """BatchNorm's momentum does not change what a training step computes, so
+    a cached throughput measurement stays valid when only it changes."""
+    from lib import calibration
+    from lib.experiments import bc_learning
+    spec = bc_learning.case_spec(params.load("bc_learning", "budget"), 0, 0)
+    at = lambda **m: calibration._throughput_key({**spec, "model": {**spec["model"], **m}})
+    assert at(bn_momentum=0.99) == at(bn_momentum=0.9)
+    assert at(width=24) != at(width=16)
+    assert spec["model"]["bn_momentum"] == 0.9          # the key drops it, the spec keeps it
 
 
 def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
