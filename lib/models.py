@@ -10,6 +10,9 @@ from keras import layers
 
 _BUILDERS = {}
 
+#: BatchNormalization's default momentum in Keras, which every article used.
+KERAS_BN_MOMENTUM = 0.99
+
 
 def register(name):
     def deco(fn):
@@ -38,14 +41,14 @@ def _softmax_head(x, num_classes, **kwargs):
     return layers.Dense(num_classes, activation="softmax", dtype="float32", **kwargs)(x)
 
 
-def _conv_bn_relu(x, channels, bn_momentum=0.99):
+def _conv_bn_relu(x, channels, bn_momentum=KERAS_BN_MOMENTUM):
     x = layers.Conv2D(channels, 3, padding="same")(x)
     x = layers.BatchNormalization(momentum=bn_momentum)(x)
     return layers.Activation("relu")(x)
 
 
 @register("cnn10")
-def cnn10(width: int = 64, num_classes: int = 10, bn_momentum: float = 0.99) -> keras.Model:
+def cnn10(width: int = 64, num_classes: int = 10, bn_momentum: float = KERAS_BN_MOMENTUM) -> keras.Model:
     """The BC-learning article's 10-layer CNN.
 
     Three stages of three Conv3x3-BN-ReLU at ``width``, ``2*width`` and
@@ -69,14 +72,14 @@ def cnn10(width: int = 64, num_classes: int = 10, bn_momentum: float = 0.99) -> 
     return keras.Model(inputs, outputs, name=f"cnn10_w{width}")
 
 
-def _conv_act(x, channels, kernel, bn, strides=1, padding="same", bn_momentum=0.99):
+def _conv_act(x, channels, kernel, bn, strides=1, padding="same", bn_momentum=KERAS_BN_MOMENTUM):
     x = layers.Conv2D(channels, kernel, strides=strides, padding=padding)(x)
     if bn:   # before the ReLU, as the article places it
         x = layers.BatchNormalization(momentum=bn_momentum)(x)
     return layers.Activation("relu")(x)
 
 
-def _article_resblock(x, channels, bn_momentum=0.99):
+def _article_resblock(x, channels, bn_momentum=KERAS_BN_MOMENTUM):
     """The article's block: Conv-BN-ReLU-Conv, add the input, then BN-ReLU."""
     y = layers.Conv2D(channels, 3, padding="same")(x)
     y = layers.BatchNormalization(momentum=bn_momentum)(y)
@@ -95,7 +98,7 @@ RESNET_ABLATION_STEPS = ("base", "+DA", "+BN", "+residual", "+GAP", "+dropout", 
 
 @register("resnet_ablation")
 def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
-                    bn_momentum: float = 0.99) -> keras.Model:
+                    bn_momentum: float = KERAS_BN_MOMENTUM) -> keras.Model:
     """The 10-conv-layer CNN of the ResNet-technique article at ``step`` 0..7.
 
     0: Conv1x1 64, then per stage two 3x3 same convs and a 3x3 stride-2 valid
@@ -130,7 +133,7 @@ def resnet_ablation(step: int = 0, width: int = 64, num_classes: int = 10,
 
 
 def _resnet_layer(x, filters=16, kernel=3, strides=1, activation="relu", bn=True,
-                  bn_momentum=0.99):
+                  bn_momentum=KERAS_BN_MOMENTUM):
     """The Keras example's conv-BN-ReLU unit (He-normal init, L2 1e-4)."""
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same",
                       kernel_initializer="he_normal",
@@ -143,7 +146,7 @@ def _resnet_layer(x, filters=16, kernel=3, strides=1, activation="relu", bn=True
 
 
 @register("resnet_v1")
-def resnet_v1(depth: int = 20, num_classes: int = 10, bn_momentum: float = 0.99) -> keras.Model:
+def resnet_v1(depth: int = 20, num_classes: int = 10, bn_momentum: float = KERAS_BN_MOMENTUM) -> keras.Model:
     """ResNet v1 of the Keras example ``cifar10_resnet.py`` (depth = 6n + 2):
     a 16-channel stem, three stages of n basic blocks at 16/32/64 channels
     (1x1 stride-2 projection on the shortcut where the size changes),

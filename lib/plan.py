@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import runs as runs_lib
-from .runfiles import environment, read_history, write_json
+from .runfiles import cpu_id, environment, read_history, write_json
 from .spec import setting, spec_id
 
 CIFAR10_TRAIN = 50_000
@@ -177,8 +177,14 @@ def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
                                  for nb in dict.fromkeys(unmeasured)))
     speeds = measured_throughput(profile)
     if speeds:
-        where = sorted({f"{v['cpu']} ({v['backend']})" for v in speeds.values()})
+        host = lambda v: " ".join(filter(None, (v["cpu"], v.get("cpu_id"))))
+        where = sorted({f"{host(v)} ({v['backend']})" for v in speeds.values()})
         lines.append(f"time here from images/s measured by `check` on: {'; '.join(where)}")
+        # hosts of one name differ several-fold in speed; cpu_id tells them apart
+        here = cpu_id()
+        if here and any(v.get("cpu_id") != here for v in speeds.values()):
+            lines.append(f"  some of these were measured on another kind of processor than this "
+                         f"one ({here}): rerun `check` here for hours that hold on this machine")
     return "\n".join(lines)
 
 
@@ -239,6 +245,7 @@ def check(notebook: str, profile: str, *, steps: int = 3, max_batch: int | None 
                 row.update(ok=False, images_per_second=None, tflops=None,
                            error=f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
             row.update(seconds=time.perf_counter() - t0, backend=env["backend"], cpu=env["cpu"],
+                       cpu_id=env.get("cpu_id"),
                        measured_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             log(f"({i}/{len(configs)}) {row['run']}: " + (
                 f"{row['images_per_second']:.0f} images/s" if row["ok"] else row["error"]))

@@ -26,6 +26,21 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
     return "\n".join([head, rule, *rows]) + "\n"
 
 
+def bn_momentum_clause(used: float | None, article: float | None = None) -> str:
+    """A clause for a notebook's scale line when a profile's BatchNorm momentum
+    differs from the article's (``None``: Keras's default); else ``""``."""
+    from .models import KERAS_BN_MOMENTUM
+
+    used, article = (KERAS_BN_MOMENTUM if m is None else m for m in (used, article))
+    if used == article:
+        return ""
+    return (f"BatchNorm momentum {used:g} (the article: {article:g}"
+            + (", Keras's default" if article == KERAS_BN_MOMENTUM else "")
+            + "), which changes only how closely the statistics the test pass uses follow the "
+            "weights" + (": a short run's few updates leave the slower average behind"
+                         if used < article else ""))
+
+
 def write_table(df: pd.DataFrame, profile: str, name: str) -> tuple[Path, Path]:
     d = profile_dir(profile) / "tables"
     d.mkdir(parents=True, exist_ok=True)

@@ -157,27 +157,31 @@ def git_commit() -> str | None:
         return None
 
 
-def cpu_model() -> str:
-    """The processor's name (Linux), else what ``platform`` knows."""
+def _cpuinfo(path: Path) -> dict[str, str]:
+    """The first processor's fields of a Linux ``/proc/cpuinfo`` ({} if none)."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        text = path.read_text()
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return {}
+    fields = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's name (Linux), else what ``platform`` knows."""
+    return (_cpuinfo(cpuinfo).get("model name")
+            or platform.processor() or platform.machine())
 
 
 def cpu_id(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
     """Family, model and widest vector unit of the processor (Linux x86), e.g.
     "family 26 model 2 avx512": hosts that all call themselves "AMD EPYC" have
     trained the same spec from 150 to 1,400 images/s, and this tells them apart."""
-    try:
-        info = dict(line.split(":", 1) for line in cpuinfo.read_text().splitlines()
-                    if ":" in line)
-    except OSError:
-        return None
-    info = {k.strip(): v.strip() for k, v in info.items()}
+    info = _cpuinfo(cpuinfo)
     if "cpu family" not in info:
         return None
     flags = info.get("flags", "").split()

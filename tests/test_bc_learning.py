@@ -92,9 +92,9 @@ def test_budget_profile_reruns_cases_0_and_1_compressed_on_the_same_seeds():
     main = [r for r in out if r["labels"]["budget"] == 1.0]
     assert {r["spec"]["dataset"].get("train_subset") for r in out} == {None}   # full data
     assert {r["spec"]["epochs"] for r in main} == {P["epochs"]}
-    short = [r for r in out if r["labels"]["budget"] != 1.0]
+    short = [r for r in out if r["labels"]["budget"] != 1.0]       # other budgets, longer too
     assert {(r["labels"]["case"], r["labels"]["budget"]) for r in short} == {
-        (c, f) for c in (0, 1) for f in (0.25, 0.5)}
+        (c, f) for c in (0, 1) for f in (0.25, 0.5, 2)}
     assert all(r["spec"]["epochs"] == P["epochs"] * r["labels"]["budget"] for r in short)
     # the main claim (0 -> 1) on more seeds at full length than at the shorter budgets
     def seeds(case, short_run):

@@ -90,6 +90,13 @@ def test_plan_uses_measured_images_per_second(three_runs):
         (left["train_images_left"] + left["epochs_left"] * 10_000 / 3) / 100.0)
     text = plan.render(table, "smoke", tflops=300)
     assert "hours_at_300_tflops" in text and "measured by `check` on: X (tensorflow)" in text
+    # a measurement without this processor's cpu_id (older, or another host) is flagged
+    assert ("another kind of processor" in text) == (runfiles.cpu_id() is not None)
+    row["cpu_id"] = runfiles.cpu_id()
+    (timings / "m.json").write_text(json.dumps({"request": {"kind": "check"}, "rows": [row]}))
+    text = plan.render(plan.plan(["pretend"], "smoke"), "smoke")
+    assert "another kind of processor" not in text
+    assert f"on: {' '.join(filter(None, ('X', runfiles.cpu_id())))} (tensorflow)" in text
 
 
 def test_plan_cli_totals_for_every_notebook(capsys):

@@ -83,3 +83,13 @@ def test_makefile_renders_exactly_the_notebooks_the_index_lists():
     listed = re.search(r"^NOTEBOOKS := (.+)$", makefile, re.M).group(1).split()
     assert listed == experiments.notebooks()
     assert all((Path(__file__).parents[1] / "notebooks" / f"{n}.ipynb").exists() for n in listed)
+
+
+def test_bn_momentum_clause_only_when_the_profile_departs_from_the_article():
+    assert report.bn_momentum_clause(None) == ""
+    assert report.bn_momentum_clause(0.99, None) == ""       # Keras's default, spelled out
+    text = report.bn_momentum_clause(0.9)
+    assert text.startswith("BatchNorm momentum 0.9 (the article: 0.99, Keras's default)")
+    assert text.endswith("leave the slower average behind")
+    slower = report.bn_momentum_clause(0.999, 0.9)
+    assert "(the article: 0.9)" in slower and "behind" not in slower

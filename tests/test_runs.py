@@ -110,6 +110,8 @@ def test_cpu_id_tells_hosts_of_one_name_apart(tmp_path):
     assert runfiles.cpu_id(tmp_path / "zen2") == "family 23 model 49 avx2"
     assert runfiles.cpu_id(tmp_path / "arm") is None
     assert runfiles.cpu_id(tmp_path / "missing") is None
+    assert runfiles.cpu_model(tmp_path / "zen5") == "AMD EPYC"
+    assert runfiles.cpu_model(tmp_path / "arm")        # falls back to what platform knows
 
 
 @pytest.mark.backend_free
