@@ -134,8 +134,9 @@ def throughput_table(profile: str, batches: int = 10, repeats: int = 2) -> pd.Da
     out["epoch_seconds"] = 50_000 / out["images_per_second"] + out["eval_seconds"]
     out["faster"] = out.groupby("config")["images_per_second"].transform("max") == \
         out["images_per_second"]
-    out.attrs["peak_gflops"] = float(peak)
-    return out.drop(columns="flops")
+    out = out.drop(columns="flops")
+    out.attrs.update(peak_gflops=float(peak), measured_on=rows.attrs.get("measured_on", ""))
+    return out
 
 
 def accuracy_table(profile: str) -> pd.DataFrame:
@@ -145,7 +146,7 @@ def accuracy_table(profile: str) -> pd.DataFrame:
     Only finished runs are read; nothing is trained."""
     from . import experiments, runs
 
-    rows = []
+    rows, hosts = [], set()
     sources = [("bc_learning", lambda r: r["labels"]["case"] == 0 and r["labels"]["budget"] == 1.0),
                ("calibration", lambda r: True)]
     for notebook, keep in sources:
@@ -154,7 +155,10 @@ def accuracy_table(profile: str) -> pd.DataFrame:
             path = runs.run_dir(r["spec"], profile)
             if not keep(r) or not runs.is_finished(path):
                 continue
-            h = runs.load(path)["history"]
+            run = runs.load(path)
+            h = run["history"]
+            hosts.add(" ".join(filter(None, (run["metrics"].get("cpu"),
+                                             run["metrics"].get("cpu_id")))) or "unrecorded")
             for _, e in h.iterrows():
                 rows.append({"width": r["spec"]["model"]["width"], "seed": r["spec"]["seed"],
                              "epoch": int(e["epoch"]), "test_accuracy": e["test_accuracy"],
@@ -163,10 +167,12 @@ def accuracy_table(profile: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["width", "epoch", "n_seeds", "test_accuracy_mean",
                                      "train_hours_mean"])
     t = pd.DataFrame(rows)
-    return (t.groupby(["width", "epoch"])
-             .agg(n_seeds=("seed", "size"), test_accuracy_mean=("test_accuracy", "mean"),
-                  train_hours_mean=("train_hours", "mean"))
-             .reset_index())
+    out = (t.groupby(["width", "epoch"])
+            .agg(n_seeds=("seed", "size"), test_accuracy_mean=("test_accuracy", "mean"),
+                 train_hours_mean=("train_hours", "mean"))
+            .reset_index())
+    out.attrs["trained_on"] = "; ".join(sorted(hosts))
+    return out
 
 
 def main(argv=None) -> int:
@@ -186,7 +192,9 @@ def main(argv=None) -> int:
     report.write_table(acc, a.profile, "calibration_accuracy")
     print(report.to_markdown(acc))
     fig = plots.calibration(table, acc, table.attrs["peak_gflops"],
-                            title=f"calibration of the {a.profile} profile on this machine")
+                            title=f"calibration of the {a.profile} profile",
+                            throughput_on=table.attrs["measured_on"],
+                            accuracy_on=acc.attrs.get("trained_on", ""))
     print(report.save_figure(fig, a.profile, "calibration", "calibration"))
     return 0
 

@@ -439,11 +439,13 @@ def mixing_grid(images, partners, mixed, labels, partner_labels, soft, weights,
 
 
 def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: float,
-                title: str = ""):
+                title: str = "", throughput_on: str = "", accuracy_on: str = ""):
     """The budget calibration: training images/s of each configuration with and
     without XLA, annotated with its share of the float32 matmul peak (left);
     test accuracy against training hours per ``cnn10`` width (right, one line
-    per width, from ``calibration.accuracy_table``)."""
+    per width, from ``calibration.accuracy_table``). ``throughput_on`` and
+    ``accuracy_on`` name the machines each panel was measured on (hosts of one
+    name can differ several-fold in speed)."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.4, 1]})
     configs = list(dict.fromkeys(throughput["config"]))
     y = np.arange(len(configs))
@@ -462,6 +464,8 @@ def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: f
     ax.set_xlim(0, throughput["images_per_second"].max() * 1.6)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
+    if throughput_on:
+        ax.set_title(textwrap.fill(f"measured on {throughput_on}", 80), fontsize=8)
     for k, (width, g) in enumerate(accuracy.groupby("width")):
         ax2.plot(g["train_hours_mean"], g["test_accuracy_mean"], "o-", color=f"C{k}",
                  label=f"width {width} (n={g['n_seeds'].min()})")
@@ -470,7 +474,8 @@ def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: f
                  transform=ax2.transAxes)
     ax2.set_xlabel("training hours (one run)")
     ax2.set_ylabel("test accuracy after each epoch")
-    ax2.set_title("BC baseline (case 0), constant rate", fontsize=9)
+    ax2.set_title("BC baseline (case 0), constant rate"
+                  + (f"\ntrained on {accuracy_on}" if accuracy_on else ""), fontsize=9)
     ax2.grid(alpha=0.3)
     if not accuracy.empty:
         ax2.legend(fontsize=8)

@@ -214,3 +214,7 @@ def test_calibration_draws_throughput_bars_and_accuracy_lines():
     assert len(bars.patches) == 3 and len(lines.get_lines()) == 2
     empty = plots.calibration(tp, acc.iloc[:0], 141.0)
     assert "no finished" in empty.axes[1].texts[0].get_text()
+    # each panel names the machine it was measured on (they may differ)
+    named = plots.calibration(tp, acc, 141.0, throughput_on="host A", accuracy_on="host B")
+    assert "host A" in named.axes[0].get_title() and "host B" in named.axes[1].get_title()
+    assert "host" not in fig.axes[0].get_title()
