@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import benchmark, params, timing
 from .experiments import bc_learning, mixup_baseline
+from .runfiles import host_text
 
 #: Candidates measured besides each profile's own configuration.
 CNN10_WIDTHS = (16, 24, 32)
@@ -157,8 +158,7 @@ def accuracy_table(profile: str) -> pd.DataFrame:
                 continue
             run = runs.load(path)
             h = run["history"]
-            hosts.add(" ".join(filter(None, (run["metrics"].get("cpu"),
-                                             run["metrics"].get("cpu_id")))) or "unrecorded")
+            hosts.add(host_text(run["metrics"]) or "unrecorded")
             for _, e in h.iterrows():
                 rows.append({"width": r["spec"]["model"]["width"], "seed": r["spec"]["seed"],
                              "epoch": int(e["epoch"]), "test_accuracy": e["test_accuracy"],

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import runs as runs_lib
-from .runfiles import cpu_id, environment, read_history, write_json
+from .runfiles import cpu_id, environment, host_text, read_history, write_json
 from .spec import setting, spec_id
 
 CIFAR10_TRAIN = 50_000
@@ -177,8 +177,7 @@ def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
                                  for nb in dict.fromkeys(unmeasured)))
     speeds = measured_throughput(profile)
     if speeds:
-        host = lambda v: " ".join(filter(None, (v["cpu"], v.get("cpu_id"))))
-        where = sorted({f"{host(v)} ({v['backend']})" for v in speeds.values()})
+        where = sorted({f"{host_text(v)} ({v['backend']})" for v in speeds.values()})
         lines.append(f"time here from images/s measured by `check` on: {'; '.join(where)}")
         # hosts of one name differ several-fold in speed; cpu_id tells them apart
         here = cpu_id()

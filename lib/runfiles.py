@@ -189,6 +189,12 @@ def cpu_id(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
     return f"family {info['cpu family']} model {info.get('model', '?')} {simd.removesuffix('f')}".strip()
 
 
+def host_text(record: dict) -> str:
+    """"<cpu> <cpu_id>" of an environment, a run's metrics or a timing row
+    (records from before ``cpu_id`` was kept give the name alone)."""
+    return " ".join(filter(None, (record.get("cpu"), record.get("cpu_id"))))
+
+
 def environment() -> dict:
     """Backend, versions, machine and commit, recorded in each run's metrics."""
     import keras

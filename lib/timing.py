@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .runfiles import environment, write_json
+from .runfiles import environment, host_text, write_json
 from .runs import profile_dir
 from .spec import spec_id
 
@@ -38,7 +38,7 @@ def cached_measurement(kind: str, request: dict, profile: str, measure,
     stored = json.loads(path.read_text())   # read back: every render sees the same frame
     frame = pd.DataFrame(stored["rows"])[stored["columns"]]
     env = stored["environment"]
-    cpu = " ".join(filter(None, (env.get("cpu"), env.get("cpu_id"))))   # cpu_id: newer timings
+    cpu = host_text(env)
     frame.attrs["measured_on"] = (f"{cpu} ({env.get('cpu_count')} cores), "
                                   f"{env['backend']}, {stored['measured_at']}")
     return frame

@@ -112,6 +112,9 @@ def test_cpu_id_tells_hosts_of_one_name_apart(tmp_path):
     assert runfiles.cpu_id(tmp_path / "missing") is None
     assert runfiles.cpu_model(tmp_path / "zen5") == "AMD EPYC"
     assert runfiles.cpu_model(tmp_path / "arm")        # falls back to what platform knows
+    assert runfiles.host_text({"cpu": "AMD EPYC", "cpu_id": "family 26 model 2 avx512"}) == \
+        "AMD EPYC family 26 model 2 avx512"
+    assert runfiles.host_text({"cpu": "AMD EPYC"}) == "AMD EPYC"      # from before cpu_id
 
 
 @pytest.mark.backend_free
