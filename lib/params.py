@@ -109,3 +109,36 @@ def at_budget(P: dict, fraction: float, schedule_key: str) -> dict:
         out[schedule_key] = dict(sched, milestones=[round(m * fraction, 9)
                                                     for m in sched["milestones"]])
     return out
+
+
+def check_series(P: dict, arm_key: str, arms) -> None:
+    """The two optional run series beside the article's own runs:
+
+    - ``decayed: {<arm_key>: [...], seeds: [...], lr_schedule: {...}}``: the
+      arms again, each ending on a learning-rate decay (``lr_schedule``, where
+      the experiment does not bring its own), so that paired differences are
+      read where the endpoint is quiet;
+    - ``long: {<arm_key>: [...], epochs: n, seeds: [...]}``: the arms with the
+      profile's recipe trained for ``n`` epochs (more than ``epochs``), so the
+      effect can be read at every length up to where the baseline overfits."""
+    for key, extra in (("decayed", {"lr_schedule"}), ("long", {"epochs"})):
+        section = P.get(key)
+        if section is None:
+            continue
+        where = f"{key}."
+        if not isinstance(section, dict):
+            raise ParamError(f"parameter {key!r} = {section!r} should be a mapping")
+        check_known(section, {arm_key, "seeds"} | extra)
+        check_seeds(require(section, "seeds", list, where), f"{where}seeds")
+        chosen = require(section, arm_key, list, where)
+        bad = [a for a in chosen if a not in arms]
+        if not chosen or bad:
+            raise ParamError(f"parameter '{where}{arm_key}' = {chosen!r}: each must be one of "
+                             f"{sorted(arms, key=str)}")
+        if "lr_schedule" in section and require(section, "lr_schedule", dict, where).get(
+                "name") not in ("step", "cosine"):
+            raise ParamError(f"parameter '{where}lr_schedule' = {section['lr_schedule']!r} "
+                             "should decay to the end: name 'step' or 'cosine'")
+        if key == "long" and not require(section, "epochs", int, where) > P["epochs"]:
+            raise ParamError(f"parameter 'long.epochs' = {section['epochs']!r} must exceed "
+                             f"'epochs' = {P['epochs']}")

@@ -89,21 +89,49 @@ def measured_throughput(profile: str) -> dict:
     return out
 
 
+def finished_throughput(profile: str, on_cpu: str | None) -> dict:
+    """config id -> ``{"images_per_second", "runs"}``: the median training
+    speed of the profile's finished runs of that configuration that trained
+    on a processor of kind ``on_cpu`` (their ``metrics.json``; damaged runs
+    are skipped, as everywhere)."""
+    from .runfiles import CorruptRunError, read_finished, read_json
+
+    speeds: dict = {}
+    root = runs_lib.profile_dir(profile) / "runs"
+    for d in sorted(root.iterdir()) if root.is_dir() and on_cpu else []:
+        if not runs_lib.is_finished(d):
+            continue
+        try:
+            spec = read_json(d / "spec.json")
+            metrics, _ = read_finished(d)
+        except (CorruptRunError, FileNotFoundError):
+            continue
+        if metrics.get("cpu_id") == on_cpu:
+            speeds.setdefault(spec_id(configuration(spec)), []).append(
+                metrics["images_per_second"])
+    return {cid: {"images_per_second": float(pd.Series(v).median()), "runs": len(v)}
+            for cid, v in speeds.items()}
+
+
 # ---------------------------------------------------------------- plan
 def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
-    """One row per run of each notebook's ``profile`` (notebooks without that
-    profile are left out): status, epochs and images left, FLOPs left, and
-    seconds left on this machine where its configuration was measured."""
+    """One row per distinct run of each notebook's ``profile`` (notebooks
+    without that profile are left out): status, epochs and images left, FLOPs
+    left, and seconds left on this machine where its configuration's speed is
+    known: measured by ``check``, else the median of the profile's finished
+    runs of that configuration on this kind of processor (``speed_from``)."""
     from .params import ParamError
 
-    speeds = measured_throughput(profile)
+    checked = measured_throughput(profile)
+    from_runs = finished_throughput(profile, cpu_id())
     rows = []
     for nb in notebooks:
         try:
             _, runs = runs_lib.notebook_runs(nb, profile)
         except (ParamError, FileNotFoundError):
             continue
-        for r in runs:
+        distinct = {spec_id(r["spec"]): r for r in runs}   # rows may share a run
+        for r in distinct.values():
             spec = r["spec"]
             path = runs_lib.run_dir(spec, profile)
             status, done, _ = runs_lib.run_status(path)
@@ -113,7 +141,9 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
             fwd = forward_flops(spec["model"])
             train_images = left * images_per_epoch(spec)
             eval_images = left * test_images(spec)
-            speed = speeds.get(cid, {}).get("images_per_second")
+            speed, source = checked.get(cid, {}).get("images_per_second"), "check"
+            if not speed and cid in from_runs:
+                speed, source = from_runs[cid]["images_per_second"], "finished runs"
             rows.append({
                 "notebook": nb, "run_id": spec_id(spec), "run": runs_lib.label_text(r),
                 "status": status, "epochs": spec["epochs"], "epochs_done": done,
@@ -121,7 +151,8 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
                 "flops_left": 3 * fwd * train_images + fwd * eval_images,
                 # evaluation (a forward pass) taken as a third of a training step's time
                 "seconds_here": ((train_images + eval_images / 3) / speed) if speed else None,
-                "config_id": cid, "images_per_second_here": speed})
+                "config_id": cid, "images_per_second_here": speed,
+                "speed_from": source if speed else None})
     return pd.DataFrame(rows)
 
 
@@ -175,6 +206,9 @@ def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
         lines.append("hours_here '?': a configuration has no images/s measured here; run "
                      + ", ".join(f"`python -m lib.runs check {nb} --profile {profile}`"
                                  for nb in dict.fromkeys(unmeasured)))
+    if table["speed_from"].eq("finished runs").any():
+        lines.append(f"time here partly from the median images/s of finished runs of the same "
+                     f"configuration on this kind of processor ({cpu_id()})")
     speeds = measured_throughput(profile)
     if speeds:
         where = sorted({f"{host_text(v)} ({v['backend']})" for v in speeds.values()})

@@ -29,7 +29,7 @@ import pandas as pd
 from . import experiments, params as params_lib
 from .runfiles import REPO, CorruptRunError, read_finished, read_history, read_json, read_state
 from .runlock import Locked, RunLock, describe, is_locked, read_owner
-from .spec import spec_id
+from .spec import read_prefixes, spec_id
 
 PROFILES = ("smoke", "quick", "budget", "paper")
 
@@ -105,24 +105,61 @@ def recompute(run_ids, profile: str, *, log=print) -> None:
         log(f"[{rid}] cleared; it will be trained again")
 
 
-def notebook_runs(notebook: str, profile: str, overrides: dict | None = None) -> tuple[dict, list]:
-    """The profile's parameters and its runs (``labels`` and ``spec`` each)."""
+def notebook_runs(notebook: str, profile: str, overrides: dict | None = None,
+                  only: dict | None = None) -> tuple[dict, list]:
+    """The profile's parameters and its runs (``labels`` and ``spec`` each; a
+    run that is the prefix of a longer one is that one read at ``at_epoch``:
+    ``lib.spec.read_prefixes``). ``only`` keeps the runs whose labels have
+    these values (e.g. ``{"series": "decayed"}``)."""
     P = params_lib.load(notebook, profile, overrides)
-    return P, experiments.get(notebook).runs(P)
+    runs = read_prefixes(experiments.get(notebook).runs(P))
+    if only:
+        known = set().union(*(r["labels"] for r in runs)) if runs else set()
+        unknown = set(only) - known
+        if unknown:
+            raise params_lib.ParamError(f"--only names label(s) {sorted(unknown)}; the runs of "
+                                        f"{notebook!r} have {sorted(known)}")
+        runs = [r for r in runs if all(r["labels"].get(k) == v for k, v in only.items())]
+    return P, runs
+
+
+def metrics_at(run: dict, epoch: int | None) -> dict:
+    """A finished run's metrics as a run of its first ``epoch`` epochs would
+    have recorded them (``None``: the whole run). Valid for a run that
+    ``read_prefixes`` stands in for: those epochs are exactly the shorter run's."""
+    m, h = run["metrics"], run["history"]
+    if epoch is None or epoch == m["epochs"]:
+        return m
+    if not 0 < epoch < m["epochs"]:
+        raise ValueError(f"run {run['id']} has {m['epochs']} epochs; cannot read epoch {epoch}")
+    h = h[h["epoch"] <= epoch]
+    train_seconds = float(h["train_seconds"].sum())
+    train_images = m["train_images"] // m["epochs"] * epoch
+    best = int(h["test_accuracy"].to_numpy().argmax())
+    return {**m, "best_test_accuracy": float(h["test_accuracy"].iloc[best]),
+            "best_epoch": best + 1, "final_test_accuracy": float(h["test_accuracy"].iloc[-1]),
+            "final_train_accuracy": float(h["accuracy"].iloc[-1]), "epochs": epoch,
+            "train_images": train_images, "train_seconds": train_seconds,
+            "wall_seconds": float(h["epoch_seconds"].sum()),
+            "images_per_second": train_images / max(train_seconds, 1e-9)}
 
 
 def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, log=print,
                executor: str = "local", executor_options: dict | None = None,
-               **fit_options) -> pd.DataFrame:
+               only: dict | None = None, wait: bool = True, **fit_options) -> pd.DataFrame:
     """Compute (or load) every run of a notebook's profile; one row per run
-    with the case's columns, the seed, the run id and its metrics.
+    with the case's columns, the seed, the run id and its metrics (read at
+    the row's length where a longer run stands in for it). ``only`` selects
+    runs by label (``notebook_runs``); ``wait=False`` leaves the runs another
+    process is training to it and returns only the finished rows.
 
     ``executor="local"`` trains in this process, one run after another; runs
     another process is training are waited for at the end. ``"ray"`` makes
     each run a Ray task (``lib.executors``; ``executor_options`` go there)."""
-    P, runs = notebook_runs(notebook, profile, overrides)
-    todo = [r for r in runs if not is_finished(run_dir(r["spec"], profile))]
-    log(f"{notebook}/{profile}: {len(runs)} runs, {len(runs) - len(todo)} cached, "
+    P, runs = notebook_runs(notebook, profile, overrides, only)
+    distinct = {spec_id(r["spec"]): r for r in runs}   # rows may share a run
+    todo = [r for r in distinct.values() if not is_finished(run_dir(r["spec"], profile))]
+    log(f"{notebook}/{profile}: {len(distinct)} runs, {len(distinct) - len(todo)} cached, "
         f"{len(todo)} to train")
     for key, value in (P.get("runtime") or {}).items():   # e.g. jit_compile
         fit_options.setdefault(key, value)
@@ -135,23 +172,28 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
             raise RunsFailed(failed)
     elif executor == "local":
         deferred = []
-        for i, r in enumerate(runs, 1):
+        for i, r in enumerate(todo, 1):
             if is_finished(run_dir(r["spec"], profile)):
                 continue
-            log(f"({i}/{len(runs)}) training {label_text(r)}")
+            elapsed = time.perf_counter() - t0
+            eta = f", about {elapsed / (i - 1) * (len(todo) - i + 1) / 60:.0f} min left" \
+                if i > 1 else ""
+            log(f"({i}/{len(todo)}, {elapsed / 60:.0f} min{eta}) training {label_text(r)}")
             try:
                 ensure(r["spec"], profile, log=log, wait=False, **fit_options)
             except Locked as exc:
-                log(f"({i}/{len(runs)}) skipped for now: {exc}")
+                log(f"({i}/{len(todo)}) skipped for now: {exc}")
                 deferred.append(r)
-        for r in deferred:   # trained elsewhere: wait (or take over if that process dies)
+        for r in deferred if wait else []:   # trained elsewhere: wait (or take over if it dies)
             ensure(r["spec"], profile, log=log, wait=True, **fit_options)
     else:
         raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
     rows = []
     for r in runs:
+        if not wait and not is_finished(run_dir(r["spec"], profile)):
+            continue
         run = load(run_dir(r["spec"], profile))
-        m = run["metrics"]
+        m = metrics_at(run, r.get("at_epoch"))
         rows.append({**r["labels"], "run_id": run["id"], **{
             k: m[k] for k in ("best_test_accuracy", "final_test_accuracy", "final_train_accuracy",
                               "epochs", "train_images", "wall_seconds", "train_seconds",
@@ -179,7 +221,8 @@ def load_histories(table: pd.DataFrame, profile: str) -> pd.DataFrame:
     """Long frame of every run's history, with the table's label columns."""
     frames = []
     for _, row in table.iterrows():
-        h = load(profile_dir(profile) / "runs" / row["run_id"])["history"].copy()
+        h = load(profile_dir(profile) / "runs" / row["run_id"])["history"]
+        h = h[h["epoch"] <= row["epochs"]].copy()   # a longer run read at the row's length
         for col in table.columns:
             if col not in h.columns:
                 h[col] = row[col]
@@ -200,14 +243,26 @@ def _cmd_compute(args) -> int:
     executor_options = {}
     if args.executor == "ray":
         executor_options = {"gpus_per_run": args.gpus_per_run, "cpus_per_run": args.cpus_per_run}
+    only = dict(_label_value(o) for o in args.only or [])
     try:
         table = ensure_all(args.notebook, args.profile, overrides, executor=args.executor,
-                           executor_options=executor_options, **options)
+                           executor_options=executor_options, only=only,
+                           wait=not args.no_wait, **options)
     except RunsFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(table.to_string(index=False))
     return 0
+
+
+def _label_value(text: str) -> tuple[str, object]:
+    """``"key=value"`` -> ``(key, value)``, the value read as YAML (``1``,
+    ``0.2``, ``true``, ``long``)."""
+    import yaml
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise params_lib.ParamError(f"--only {text!r}: expected LABEL=VALUE, e.g. series=long")
+    return key, yaml.safe_load(value)
 
 
 class RunStatus(NamedTuple):
@@ -295,6 +350,12 @@ def main(argv=None) -> int:
     c.add_argument("--xla", choices=("on", "off"),
                    help="override the profile's runtime.jit_compile: a speed choice that depends "
                         "on the host (recorded as 'xla' in metrics.json, not part of the spec)")
+    c.add_argument("--only", action="append", metavar="LABEL=VALUE",
+                   help="only the runs whose label has this value (repeat: all must hold), "
+                        "e.g. --only series=decayed")
+    c.add_argument("--no-wait", action="store_true",
+                   help="leave runs that another process is training to it instead of waiting "
+                        "for them at the end (two processes working through one campaign)")
     c.add_argument("--recompute", metavar="ID[,ID...]",
                    help="clear these runs first (e.g. ones reported corrupt), then compute")
     c.add_argument("--executor", choices=("local", "ray"), default="local",

@@ -97,3 +97,35 @@ def spec_id(spec: dict) -> str:
     """First 12 hex digits of the SHA-256 of the canonical JSON (sorted keys)."""
     canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+#: Schedules whose rate at an epoch does not depend on the run's length: under
+#: them a run of E epochs trains exactly the first E epochs of a longer run of
+#: the same spec (the data order and initial weights depend on the seed and the
+#: epoch only). ``cosine`` spans the whole run, so its shorter runs differ.
+LENGTH_FREE_SCHEDULES = ("constant", "step", "plateau")
+
+
+def is_prefix(short: dict, long: dict) -> bool:
+    """Whether run ``short`` is the first ``short["epochs"]`` epochs of run
+    ``long``: the same spec but for a larger ``epochs``, under a schedule from
+    ``LENGTH_FREE_SCHEDULES``."""
+    return (short["epochs"] < long["epochs"]
+            and short["lr_schedule"].get("name", "constant") in LENGTH_FREE_SCHEDULES
+            and {**short, "epochs": None} == {**long, "epochs": None})
+
+
+def read_prefixes(runs: list[dict]) -> list[dict]:
+    """``runs`` (``{"labels", "spec"}`` each) with every run that is a prefix of
+    a longer one in the list read from the longest such run instead: its
+    ``spec`` becomes that run's and ``at_epoch`` says where to read it. So a
+    length that a longer run of the same seed passes through is never
+    trained twice; runs that are nobody's prefix are returned unchanged."""
+    out = []
+    for r in runs:
+        longer = [o["spec"] for o in runs if is_prefix(r["spec"], o["spec"])]
+        if longer:
+            source = max(longer, key=lambda s: s["epochs"])
+            r = {**r, "spec": source, "at_epoch": r["spec"]["epochs"]}
+        out.append(r)
+    return out

@@ -9,7 +9,7 @@ optimizer, epochs, data subset) sits at its top level.
 from __future__ import annotations
 
 from ..params import (ParamError, at_budget, check_budget_fractions, check_known, check_model,
-                      check_positive, check_seeds, require)
+                      check_positive, check_seeds, check_series, require)
 from ..pipeline import MIXINGS
 from ..spec import make_spec
 
@@ -20,7 +20,7 @@ ARTICLE = {0: 0.8935, 1: 0.9118, 2: 0.9074, 3: 0.8985, 4: 0.9173, 5: 0.9459, 6: 
 
 CASE_KEYS = {"mixing", "batch_size", "step_size", "lr_decay", "standard_da"}
 TOP_KEYS = {"model", "dataset", "optimizer", "loss", "epochs", "lr_decay", "max_shift",
-            "seeds", "cases", "case_seeds", "budget_fractions", "runtime"}
+            "seeds", "cases", "case_seeds", "budget_fractions", "decayed", "long", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -62,24 +62,31 @@ def validate(P: dict) -> None:
             raise ParamError(f"parameter 'case_seeds' names case {case!r}, which is not in 'cases'")
         check_seeds(s, f"case_seeds.{case}")
     check_budget_fractions(P, "cases", cases)
+    check_series(P, "cases", cases)
+    if "lr_schedule" in (P.get("decayed") or {}):
+        raise ParamError("parameter 'decayed.lr_schedule': the decayed cases use the profile's "
+                         "'lr_decay' (the article's own decay), so it takes no schedule")
 
 
-def case_spec(P: dict, case: int, seed: int) -> dict:
+def case_spec(P: dict, case: int, seed: int, *, decayed: bool = False) -> dict:
+    """Case ``case`` as the profile defines it; ``decayed`` adds the profile's
+    learning-rate decay (case 1 decayed is case 4)."""
     c = P["cases"][case]
     changes = {"loss": P["loss"], "optimizer": P["optimizer"], "batch_size": c["batch_size"],
                "mixing": {"name": c["mixing"]},
                "augment": {"standard_da": c["standard_da"], "max_shift": P["max_shift"]}}
     if c["mixing"] != "none":
         changes["mixing"]["step_size"] = c.get("step_size") or c["batch_size"]
-    if c["lr_decay"]:
+    if c["lr_decay"] or decayed:
         changes["lr_schedule"] = {"name": "step", **P["lr_decay"]}
     return make_spec(P, seed, **changes)
 
 
 def runs(P: dict) -> list[dict]:
-    """Every case on its seeds (``budget`` 1.0), then the ``budget_fractions``
-    cases again at shorter budgets, on the same seeds or on
-    ``budget_fractions.seeds``."""
+    """Every case on its seeds (``budget`` 1.0, series ``article``), then the
+    ``budget_fractions`` cases again at other budgets, on the same seeds or on
+    ``budget_fractions.seeds``; then the ``decayed`` cases with the profile's
+    decay (series ``decayed``) and the ``long`` cases (series ``long``)."""
     out = []
     case_seeds = P.get("case_seeds") or {}
     bf = P.get("budget_fractions") or {"cases": [], "fractions": []}
@@ -90,13 +97,29 @@ def runs(P: dict) -> list[dict]:
             seeds = case_seeds.get(case, P["seeds"])
             for seed in seeds if budget == 1.0 else bf.get("seeds", seeds):
                 out.append({"labels": {"case": case, "seed": seed, "budget": budget,
-                                       "epochs": Pb["epochs"]},
+                                       "epochs": Pb["epochs"], "series": "article"},
                             "spec": case_spec(Pb, case, seed)})
-    # seed-major, and the costly case 2 (8x the images per epoch) last: a campaign cut
-    # short still has whole seeds of every other arm
+    decayed = P.get("decayed") or {"cases": []}
+    for case in decayed["cases"]:
+        for seed in decayed["seeds"]:
+            out.append({"labels": {"case": case, "seed": seed, "budget": 1.0,
+                                   "epochs": P["epochs"], "series": "decayed"},
+                        "spec": case_spec(P, case, seed, decayed=True)})
+    long = P.get("long") or {"cases": []}
+    for case in long["cases"]:
+        budget = long["epochs"] / P["epochs"]
+        Pb = at_budget(P, budget, "lr_decay")
+        for seed in long["seeds"]:
+            out.append({"labels": {"case": case, "seed": seed, "budget": budget,
+                                   "epochs": Pb["epochs"], "series": "long"},
+                        "spec": case_spec(Pb, case, seed)})
+    # the article's runs, then the decayed, then the long series; within each seed-major,
+    # and the costly case 2 (8x the images per epoch) last: a campaign cut short still
+    # has whole seeds of every other arm
+    series = ("article", "decayed", "long")
+
     def order(r):
-        c = P["cases"][r["labels"]["case"]]
-        return (r["labels"]["budget"] != 1.0, c["batch_size"] // (c.get("step_size") or
-                                                                  c["batch_size"]),
-                r["labels"]["seed"])
+        c, lab = P["cases"][r["labels"]["case"]], r["labels"]
+        return (series.index(lab["series"]), lab["budget"] != 1.0,
+                c["batch_size"] // (c.get("step_size") or c["batch_size"]), lab["seed"])
     return sorted(out, key=order)

@@ -8,7 +8,7 @@ means no mixup.
 from __future__ import annotations
 
 from ..params import (ParamError, at_budget, check_budget_fractions, check_known,
-                      check_positive, check_seeds, require)
+                      check_positive, check_seeds, check_series, require)
 from ..spec import make_spec
 
 NOTEBOOK = "mixup_baseline"
@@ -23,7 +23,7 @@ EXAMPLE_DA = {"shift": 0.1, "flip": True}
 PIPELINE_SHIFT = round(EXAMPLE_DA["shift"] * 32)
 
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "learning_rate", "lr_schedule",
-            "alphas", "seeds", "sweep_seeds", "budget_fractions", "da", "runtime"}
+            "alphas", "seeds", "sweep_seeds", "budget_fractions", "long", "da", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -43,6 +43,9 @@ def validate(P: dict) -> None:
     if P.get("sweep_seeds") is not None:
         check_seeds(P["sweep_seeds"], "sweep_seeds")
     check_budget_fractions(P, "alphas", alphas)
+    if "decayed" in P:
+        raise ParamError("parameter 'decayed': mixup's runs already end on the example's decay")
+    check_series(P, "alphas", alphas)
     if P.get("da", "layers") not in ("layers", "pipeline"):
         raise ParamError(f"parameter 'da' = {P['da']!r}: 'layers' (Keras layers, the "
                          "default) or 'pipeline'")
@@ -71,7 +74,17 @@ def runs(P: dict) -> list[dict]:
             Pb = at_budget(P, budget, "lr_schedule")
             for seed in seeds if budget == 1.0 else bf.get("seeds", P["seeds"]):
                 out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed,
-                                       "budget": budget, "epochs": Pb["epochs"]},
+                                       "budget": budget, "epochs": Pb["epochs"],
+                                       "series": "article"},
                             "spec": alpha_spec(Pb, alpha, seed)})
+    long = P.get("long") or {"alphas": []}
+    for alpha in sorted(float(a) for a in long["alphas"]):
+        budget = long["epochs"] / P["epochs"]
+        Pb = at_budget(P, budget, "lr_schedule")   # the example's decay at the same fractions
+        for seed in long["seeds"]:
+            out.append({"labels": {"alpha": alpha, "mixup": alpha > 0, "seed": seed,
+                                   "budget": budget, "epochs": Pb["epochs"], "series": "long"},
+                        "spec": alpha_spec(Pb, alpha, seed)})
     # seed-major: a campaign cut short still has whole seeds of every arm
-    return sorted(out, key=lambda r: (r["labels"]["budget"] != 1.0, r["labels"]["seed"]))
+    return sorted(out, key=lambda r: (r["labels"]["series"] == "long",
+                                      r["labels"]["budget"] != 1.0, r["labels"]["seed"]))

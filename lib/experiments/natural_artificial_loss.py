@@ -9,7 +9,8 @@ Accuracy is always the 10-class accuracy.
 from __future__ import annotations
 
 from ..losses import LOSSES
-from ..params import ParamError, check_known, check_model, check_positive, check_seeds, require
+from ..params import (ParamError, at_budget, check_known, check_model, check_positive,
+                      check_seeds, check_series, require)
 from ..spec import make_spec
 
 NOTEBOOK = "natural_artificial_loss"
@@ -31,7 +32,7 @@ CLAIMS = {
 }
 LOSS_NAMES = set(LOSSES) | {"categorical_crossentropy"}
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "seeds", "extra_seeds", "patterns",
-            "runtime"}
+            "decayed", "long", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -54,21 +55,38 @@ def validate(P: dict) -> None:
         if name not in patterns:
             raise ParamError(f"parameter 'extra_seeds' names pattern {name!r}, not in 'patterns'")
         check_seeds(extra, f"extra_seeds.{name}")
+    check_series(P, "patterns", patterns)
+    if P.get("decayed"):
+        require(P["decayed"], "lr_schedule", dict, "decayed.")
 
 
-def pattern_spec(P: dict, pattern: str, seed: int) -> dict:
+def pattern_spec(P: dict, pattern: str, seed: int, lr_schedule: dict | None = None) -> dict:
+    """The pattern at the article's constant rate, or ending on ``lr_schedule``
+    where one is given (ours: the decayed series)."""
     pat = P["patterns"][pattern]
+    changes = {"lr_schedule": lr_schedule} if lr_schedule else {}
     return make_spec(P, seed, loss={"name": pat["loss"]},
-                     optimizer={"learning_rate": pat["learning_rate"]})
+                     optimizer={"learning_rate": pat["learning_rate"]}, **changes)
 
 
 def runs(P: dict) -> list[dict]:
+    """Every pattern on ``seeds`` plus its ``extra_seeds`` (series
+    ``article``), then the ``decayed`` and ``long`` patterns."""
     extra = P.get("extra_seeds") or {}
+
+    def row(pattern, seed, series, spec):
+        return {"labels": {"pattern": pattern, "seed": seed, "first_batch": seed in P["seeds"],
+                           "epochs": spec["epochs"], "series": series}, "spec": spec}
     out = []
     for pattern in (p for p in PATTERNS if p in P["patterns"]):
         seeds = list(P["seeds"]) + [s for s in extra.get(pattern, []) if s not in P["seeds"]]
-        for seed in seeds:
-            out.append({"labels": {"pattern": pattern, "seed": seed,
-                                   "first_batch": seed in P["seeds"]},
-                        "spec": pattern_spec(P, pattern, seed)})
+        out += [row(pattern, seed, "article", pattern_spec(P, pattern, seed)) for seed in seeds]
+    decayed = P.get("decayed") or {"patterns": []}
+    out += [row(pattern, seed, "decayed", pattern_spec(P, pattern, seed, decayed["lr_schedule"]))
+            for seed in decayed.get("seeds", []) for pattern in decayed["patterns"]]
+    long = P.get("long") or {"patterns": []}
+    if long["patterns"]:
+        Pl = at_budget(P, long["epochs"] / P["epochs"], "lr_schedule")
+        out += [row(pattern, seed, "long", pattern_spec(Pl, pattern, seed))
+                for seed in long["seeds"] for pattern in long["patterns"]]
     return out

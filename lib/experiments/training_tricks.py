@@ -9,8 +9,8 @@ architecture-cost study trains other models with the baseline recipe.
 
 from __future__ import annotations
 
-from ..params import (ParamError, check_known, check_model, check_positive, check_seeds,
-                      require)
+from ..params import (ParamError, at_budget, check_known, check_model, check_positive,
+                      check_seeds, check_series, require)
 from ..schedules import PLATEAU_KEYS
 from ..spec import make_spec
 
@@ -38,7 +38,7 @@ TRICKS = {
 
 TOP_KEYS = {"model", "dataset", "optimizer", "epochs", "batch_size", "max_shift",
             "label_smoothing", "kl_smoothing", "erasing", "plateau", "cosine", "seeds",
-            "architectures", "arch_seeds", "latency", "runtime"}
+            "architectures", "arch_seeds", "latency", "decayed", "long", "runtime"}
 
 
 def validate(P: dict) -> None:
@@ -76,6 +76,16 @@ def validate(P: dict) -> None:
             raise ParamError("'architectures' must not redefine 'baseline' (it is the baseline model)")
     if archs:
         check_seeds(require(P, "arch_seeds", list), "arch_seeds")
+    tricks = trick_changes(P)
+    check_series(P, "tricks", tricks)
+    for key in ("decayed", "long"):
+        scheduled = [t for t in (P.get(key) or {}).get("tricks", []) if "lr_schedule" in tricks[t]]
+        if scheduled:
+            raise ParamError(f"parameter '{key}.tricks' names {scheduled}, which set their own "
+                             "learning-rate schedule")
+    if "lr_schedule" in (P.get("decayed") or {}):
+        raise ParamError("parameter 'decayed.lr_schedule': the decayed tricks use the profile's "
+                         "'cosine' (the article's own decay), so it takes no schedule")
 
 
 def _recipe(P: dict) -> dict:
@@ -109,16 +119,35 @@ def trick_specs(P: dict, seed: int) -> dict[str, dict]:
 
 def runs(P: dict) -> list[dict]:
     """Every trick on ``seeds``; every extra architecture (baseline recipe) on
-    ``arch_seeds``. The baseline runs double as the baseline architecture."""
+    ``arch_seeds`` (series ``article``). The baseline runs double as the
+    baseline architecture. Then the ``decayed`` tricks under the profile's
+    cosine decay (the decayed baseline is the ``cosine`` trick) and the
+    ``long`` tricks at the constant rate."""
+    def row(trick, architecture, seed, series, spec):
+        return {"labels": {"trick": trick, "architecture": architecture, "seed": seed,
+                           "epochs": spec["epochs"], "series": series}, "spec": spec}
     out = []
     for seed in P["seeds"]:
         for trick, spec in trick_specs(P, seed).items():
-            out.append({"labels": {"trick": trick, "architecture": "baseline", "seed": seed},
-                        "spec": spec})
+            out.append(row(trick, "baseline", seed, "article", spec))
     for name, cfg in (P.get("architectures") or {}).items():
         for seed in P["arch_seeds"]:
-            out.append({"labels": {"trick": "architecture", "architecture": name, "seed": seed},
-                        "spec": make_spec(P, seed, **_recipe(P), model=cfg)})
+            out.append(row("architecture", name, seed, "article",
+                           make_spec(P, seed, **_recipe(P), model=cfg)))
+    changes = trick_changes(P)
+    decayed = P.get("decayed") or {"tricks": []}
+    cosine = {"lr_schedule": {"name": "cosine", **P["cosine"]}}
+    for seed in decayed.get("seeds", []):
+        for trick in decayed["tricks"]:
+            out.append(row(trick, "baseline", seed, "decayed",
+                           make_spec(P, seed, **{**_recipe(P), **changes[trick], **cosine})))
+    long = P.get("long") or {"tricks": []}
+    if long["tricks"]:
+        Pl = at_budget(P, long["epochs"] / P["epochs"], "lr_schedule")
+        for seed in long["seeds"]:
+            for trick in long["tricks"]:
+                out.append(row(trick, "baseline", seed, "long",
+                               make_spec(Pl, seed, **{**_recipe(Pl), **changes[trick]})))
     return out
 
 
