@@ -18,6 +18,10 @@ PROFILE=${PROFILE:-budget}
 XLA=${XLA:-off}
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH=$PWD
+# the offline CIFAR-10 copy kept beside the project, as the Makefile finds it
+if [[ -z "${CIFAR10_PATH:-}" && -f ../shared/datasets/cifar10-jpeg.tar.gz ]]; then
+  export CIFAR10_PATH=$(realpath ../shared/datasets/cifar10-jpeg.tar.gz)
+fi
 PY=${PY:-.venv/bin/python}
 stages=(
   "bc_learning series=decayed"
