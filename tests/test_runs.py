@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lib import data, runfiles, runs, train
@@ -66,6 +67,67 @@ def test_raising_the_seed_count_trains_only_new_seeds(tiny_data, monkeypatch):
     assert trained == [0, 1]
     assert t2["run_id"].iloc[0] == t1["run_id"].iloc[0] and len(t2) == 2
 
+
+
+@pytest.mark.backend_free   # cache logic; one backend is enough
+def test_a_shorter_constant_rate_run_is_read_from_the_longer_one(tiny_data, monkeypatch):
+    """The profile asks for the same pattern at 1 and 3 epochs: only the
+    3-epoch run trains, and the 1-epoch row is its first epoch."""
+    monkeypatch.setattr(data, "load_data", lambda ds: tiny_data)
+    trained = []
+    real_fit = train.fit
+    monkeypatch.setattr(train, "fit", lambda spec, d, **kw: (trained.append(spec["epochs"]),
+                                                             real_fit(spec, d, **kw))[1])
+    base = {"patterns": {"normal_lr1e-3": {"loss": "categorical_crossentropy",
+                                           "learning_rate": 0.001}},
+            "extra_seeds": {}, "seeds": [0], "epochs": 1}
+    table = runs.ensure_all("natural_artificial_loss", "smoke", {
+        **base, "long": {"patterns": ["normal_lr1e-3"], "epochs": 3, "seeds": [0]}},
+        log=lambda s: None)
+    assert trained == [3]
+    short, long = (table[table["series"] == s].iloc[0] for s in ("article", "long"))
+    assert short["run_id"] == long["run_id"] and (short["epochs"], long["epochs"]) == (1, 3)
+    h = runs.load(runs.profile_dir("smoke") / "runs" / long["run_id"])["history"]
+    assert short["final_test_accuracy"] == h["test_accuracy"].iloc[0]
+    assert short["final_train_accuracy"] == h["accuracy"].iloc[0]
+    assert short["train_images"] * 3 == long["train_images"]
+    assert long["final_test_accuracy"] == h["test_accuracy"].iloc[-1]
+    hist = runs.load_histories(table, "smoke")
+    assert sorted(hist.groupby("series")["epoch"].max().items()) == [("article", 1), ("long", 3)]
+    # --only picks runs by label; an unknown label is named
+    only = runs.ensure_all("natural_artificial_loss", "smoke", {**base, "long": {
+        "patterns": ["normal_lr1e-3"], "epochs": 3, "seeds": [0]}}, only={"series": "long"},
+        log=lambda s: None)
+    assert only["series"].tolist() == ["long"]
+    with pytest.raises(runs.params_lib.ParamError, match="'colour'"):
+        runs.notebook_runs("natural_artificial_loss", "smoke", base, only={"colour": "red"})
+
+
+@pytest.mark.backend_free
+def test_metrics_at_an_epoch_are_those_of_the_shorter_run():
+    hist = pd.DataFrame({"epoch": [1, 2, 3], "accuracy": [0.3, 0.5, 0.7],
+                         "test_accuracy": [0.4, 0.6, 0.5], "train_seconds": [2.0, 2.0, 2.0],
+                         "epoch_seconds": [3.0, 3.0, 3.0]})
+    run = {"id": "x", "history": hist, "metrics": {
+        "epochs": 3, "best_test_accuracy": 0.6, "best_epoch": 2, "final_test_accuracy": 0.5,
+        "final_train_accuracy": 0.7, "train_images": 300, "train_seconds": 6.0,
+        "wall_seconds": 9.0, "images_per_second": 50.0}}
+    assert runs.metrics_at(run, None) is run["metrics"] and runs.metrics_at(run, 3) is run["metrics"]
+    m = runs.metrics_at(run, 1)
+    assert (m["epochs"], m["final_test_accuracy"], m["best_test_accuracy"]) == (1, 0.4, 0.4)
+    assert (m["train_images"], m["train_seconds"], m["wall_seconds"]) == (100, 2.0, 3.0)
+    assert runs.metrics_at(run, 2)["best_epoch"] == 2
+    with pytest.raises(ValueError, match="cannot read epoch 4"):
+        runs.metrics_at(run, 4)
+
+
+@pytest.mark.backend_free
+def test_only_values_are_read_as_yaml():
+    assert runs._label_value("series=long") == ("series", "long")
+    assert runs._label_value("budget=1") == ("budget", 1)
+    assert runs._label_value("first_batch=true") == ("first_batch", True)
+    with pytest.raises(runs.params_lib.ParamError, match="LABEL=VALUE"):
+        runs._label_value("series")
 
 
 

@@ -41,6 +41,6 @@ for stage in "${stages[@]}"; do
   for f in $filters; do only+=(--only "$f"); done
   echo "== $(date -u +%FT%TZ) core $CORE: $notebook ${filters}"
   taskset -c "$CORE" "$PY" -m lib.runs compute "$notebook" --profile "$PROFILE" --xla "$XLA" \
-    --no-wait "${only[@]}" > /dev/null
+    --no-wait "${only[@]}"
 done
 echo "== $(date -u +%FT%TZ) core $CORE: done"
