@@ -1,9 +1,11 @@
 # CIFAR-10 ablation notebooks.  `make all` and `make test` are the two entry points;
 # both bootstrap the virtual environment from requirements.txt on first use.
-PROFILE ?= quick
+# the lists of notebooks and profiles live in lib/campaign/names.py (standard library only)
+NAMES   := python3 -m lib.campaign.names
+PROFILE ?= $(shell $(NAMES) default-profile)
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-NOTEBOOKS := bc_learning resnet_ablation natural_artificial_loss mixup_baseline training_tricks
+NOTEBOOKS := $(shell $(NAMES) notebooks)
 RESULTS := $(or $(ABLATION_RESULTS_DIR),results)
 
 # The offline CIFAR-10 copy kept beside the project, when there is one.
@@ -44,7 +46,7 @@ all:                               ## every notebook of PROFILE, then results/PR
 	$(MAKE) --no-print-directory -j$(JOBS) notebooks
 	$(MAKE) --no-print-directory index
 
-# the notebooks that have a params/<notebook>/PROFILE.yaml (budget: not all yet)
+# the notebooks that have a params/<notebook>/PROFILE.yaml
 PROFILE_NOTEBOOKS := $(foreach n,$(NOTEBOOKS),$(if $(wildcard params/$(n)/$(PROFILE).yaml),$(n)))
 notebooks: $(PROFILE_NOTEBOOKS)
 
@@ -63,7 +65,7 @@ $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFI
 		notebooks/$@.ipynb $(RESULTS)/$(PROFILE)/$@.ipynb
 
 index: setup
-	$(PY) -m lib.report $(PROFILE)
+	$(PY) -m lib index --profile $(PROFILE)
 
 test: setup                        ## unit tests + nbval (smoke) on TensorFlow, then the unit tests on JAX
 	$(PY) -m pytest
@@ -78,16 +80,16 @@ unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU), 
 # sustained training rate of the GPU to plan for, TFLOP/s (a guess: say yours)
 TFLOPS ?= 300
 plan: setup                        ## what PROFILE costs: runs, EFLOP, hours here and at TFLOPS
-	$(PY) -m lib.runs plan all --profile $(PROFILE) --tflops $(TFLOPS) --totals
+	$(PY) -m lib plan all --profile $(PROFILE) --tflops $(TFLOPS) --totals
 
 calibrate: setup                   ## budget calibration: images/s of each candidate configuration -> results/PROFILE/tables
-	$(PY) -m lib.calibration --profile $(PROFILE)
+	$(PY) -m lib calibrate --profile $(PROFILE)
 
 bench: setup                       ## throughput of pipeline, training step and the article's way -> results/bench
-	$(PY) -m lib.benchmark
+	$(PY) -m lib bench
 
 list: setup                        ## cached runs
-	$(PY) -m lib.runs list
+	$(PY) -m lib list
 
 clean:                             ## executed smoke results and resume checkpoints (never finished runs)
 	rm -rf results/smoke

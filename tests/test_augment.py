@@ -2,10 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from lib import augment
-from lib.augment import keras_augmentation
-from lib.experiments import resnet_ablation
-from lib.pipeline import MixingBatches
+from lib.training import augment
+from lib.training.augment import keras_augmentation
+from lib.campaign.experiments import resnet_ablation
+from lib.training.pipeline import MixingBatches
 
 
 def _group(n=64, seed=0):

@@ -19,7 +19,8 @@ if sys.argv[1] == "jax":
     import no_tensorflow  # noqa: F401
 import numpy as np
 import keras
-from lib import runfiles, train
+from lib.store import runfiles
+from lib.training import train
 
 rng = np.random.default_rng(0)
 def make(n):   # the class is written into the image, as in tests/conftest.py

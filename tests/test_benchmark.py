@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from lib import benchmark, models
-from lib.augment import one_hot
+from lib.measure import benchmark
+from lib.training import models
+from lib.training.augment import one_hot
 
 
 def test_article_generator_mixes_two_classes_with_folded_ratio(tiny_data):

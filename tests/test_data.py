@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lib import data
+from lib.training import data
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free

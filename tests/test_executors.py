@@ -10,8 +10,11 @@ import time
 
 import pytest
 
-from lib import runfiles, runs
-from lib.runlock import read_owner
+from lib import cli
+from lib.campaign import cache, profiles
+from lib.store import runfiles
+from lib.training.spec import spec_id
+from lib.store.runlock import read_owner
 
 ray = pytest.importorskip("ray")
 
@@ -38,29 +41,29 @@ def local_ray(ray_session, monkeypatch):
 def test_ray_executor_computes_a_smoke_profile(local_ray, capsys):
     if not os.environ.get("CIFAR10_PATH"):
         pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")
-    assert runs.main(["compute", "natural_artificial_loss", "--profile", "smoke",
+    assert cli.main(["compute", "natural_artificial_loss", "--profile", "smoke",
                       "--executor", "ray"]) == 0
     out = capsys.readouterr().out
-    _, planned = runs.notebook_runs("natural_artificial_loss", "smoke")
+    _, planned = profiles.notebook_runs("natural_artificial_loss", "smoke")
     progress = [l for l in out.splitlines() if "finished; elapsed" in l]
     assert len(progress) == len(planned) and f"[{len(planned)}/{len(planned)}]" in out
     assert "ETA" in progress[0]
     for r in planned:
-        d = runs.run_dir(r["spec"], "smoke")
+        d = cache.run_dir(r["spec"], "smoke")
         _, history = runfiles.read_finished(d)
         assert [h["epoch"] for h in history] == list(range(1, r["spec"]["epochs"] + 1))
         assert not (d / "lock").exists()
     # computed again: everything is cached, nothing is sent to Ray
-    assert runs.main(["compute", "natural_artificial_loss", "--profile", "smoke",
+    assert cli.main(["compute", "natural_artificial_loss", "--profile", "smoke",
                       "--executor", "ray"]) == 0
     assert "0 to train" in capsys.readouterr().out
 
 
 def test_killed_ray_worker_is_retried_and_resumes(local_ray, tiny_spec, tiny_data):
-    from lib import executors
+    from lib.campaign import executors
 
     spec = {**tiny_spec, "epochs": 30}
-    d = runs.run_dir(spec, "smoke")
+    d = cache.run_dir(spec, "smoke")
     seen = {}
 
     def kill_worker_after_two_epochs():
@@ -94,7 +97,7 @@ def test_killed_ray_worker_is_retried_and_resumes(local_ray, tiny_spec, tiny_dat
 
 
 def test_failed_run_is_reported_and_the_others_go_on(local_ray, tiny_spec, tiny_data):
-    from lib import executors
+    from lib.campaign import executors
 
     good = {**tiny_spec, "epochs": 1}
     bad = {**good, "optimizer": {"name": "sgd", "learning_rate": 1e30},
@@ -103,16 +106,16 @@ def test_failed_run_is_reported_and_the_others_go_on(local_ray, tiny_spec, tiny_
     failed = executors.ray_compute([{"labels": {"arm": "bad"}, "spec": bad},
                                     {"labels": {"arm": "good"}, "spec": good}], "smoke",
                                    {"data": tiny_data, "jit_compile": False}, log=logs.append)
-    assert [rid for rid, _ in failed] == [runs.spec_id(bad)]
+    assert [rid for rid, _ in failed] == [spec_id(bad)]
     assert "NonFiniteLossError" in failed[0][1] or "loss became" in failed[0][1]
-    assert runs.is_finished(runs.run_dir(good, "smoke"))
+    assert cache.is_finished(cache.run_dir(good, "smoke"))
     assert any("FAILED" in l for l in logs)
 
 
 def test_tasks_get_as_many_tensorflow_threads_as_cpus(monkeypatch):
     """Tasks placed side by side must not each size TensorFlow's pools to
     every core of the machine; a value set in the submitting shell wins."""
-    from lib import executors
+    from lib.campaign import executors
 
     for k in executors.THREAD_ENV:
         monkeypatch.delenv(k, raising=False)

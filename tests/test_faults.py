@@ -20,7 +20,8 @@ import keras
 import numpy as np
 import pytest
 
-from lib import runfiles, runs
+from lib.campaign import cache
+from lib.store import runfiles
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
@@ -34,10 +35,10 @@ CHILD = """
 import tests.no_tensorflow   # Keras would import it for its data adapters: 5 s a process
 import json, sys
 import numpy as np
-from lib import runs
+from lib.campaign import cache
 spec = json.loads(sys.argv[1])
 z = np.load(sys.argv[2])
-runs.ensure(spec, "smoke", data=tuple(z[f"arr_{i}"] for i in range(4)), jit_compile=True,
+cache.ensure(spec, "smoke", data=tuple(z[f"arr_{i}"] for i in range(4)), jit_compile=True,
             log=lambda s: print(s, flush=True))
 """
 
@@ -52,7 +53,7 @@ def _life(spec, data_file, env, point, nth, rng) -> int:
     proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(spec), str(data_file)],
                             env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if point == "timed":
-        started = runs.run_dir(spec, "smoke") / "checkpoint"   # made when training starts
+        started = cache.run_dir(spec, "smoke") / "checkpoint"   # made when training starts
         deadline = time.time() + 120
         while not started.exists() and proc.poll() is None and time.time() < deadline:
             time.sleep(0.01)
@@ -69,7 +70,7 @@ def _assert_consistent(d: Path, point: str, killed: bool):
     them, and a finished mark only if the kill came after it."""
     history = runfiles.read_history(d / "history.csv")        # raises if damaged
     saved = runfiles.read_state(d)                             # raises if damaged
-    if runs.is_finished(d):
+    if cache.is_finished(d):
         assert not killed or point == "metrics-written"
         metrics, history = runfiles.read_finished(d)
         assert [r["epoch"] for r in history] == list(range(1, EPOCHS + 1))
@@ -101,15 +102,15 @@ def test_twenty_kills_at_random_points_each_epoch_once(tiny_spec, tiny_data, tmp
         kills += killed
         if killed:
             by_point[point] = by_point.get(point, 0) + 1
-        d = runs.run_dir(spec, "smoke")
+        d = cache.run_dir(spec, "smoke")
         _assert_consistent(d, point, killed)
-        if runs.is_finished(d):
+        if cache.is_finished(d):
             finished_runs.append(d)
             seed += 1
             spec = {**spec, "seed": seed}
     # the run the last kill left unfinished: finish it here
-    runs.ensure(spec, "smoke", data=tiny_data, jit_compile=True, log=lambda s: None)
-    finished_runs.append(runs.run_dir(spec, "smoke"))
+    cache.ensure(spec, "smoke", data=tiny_data, jit_compile=True, log=lambda s: None)
+    finished_runs.append(cache.run_dir(spec, "smoke"))
     for d in finished_runs:
         metrics, history = runfiles.read_finished(d)
         assert metrics["epochs"] == EPOCHS

@@ -3,7 +3,7 @@ import pytest
 import keras
 from keras import ops
 
-from lib import losses
+from lib.training import losses
 
 Y_TRUE = np.eye(10, dtype=np.float32)[[2, 0, 9, 7]]          # bird, airplane, truck, horse
 Y_PRED = np.array([
@@ -92,7 +92,7 @@ def test_articles_multi_softmax_term_is_zero_and_passes_no_gradient():
 
 def test_custom_loss_checkpoints_reload(tiny_spec, tiny_data, tmp_path):
     """A run with a custom loss resumes from its checkpoint (the loss is registered)."""
-    from lib import train
+    from lib.training import train
 
     spec = {**tiny_spec, "loss": {"name": "natural_softmax"}, "epochs": 2}
 

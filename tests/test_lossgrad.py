@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from lib import lossgrad
-from lib.augment import one_hot
+from lib.training import lossgrad
+from lib.training.augment import one_hot
 
 
 def test_kl_and_cross_entropy_differ_by_the_target_entropy_but_share_their_gradient():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lib import models
+from lib.training import models
 
 
 def _cnn10_params(w, classes=10):

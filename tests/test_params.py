@@ -2,8 +2,8 @@
 
 import pytest
 
-from lib import params
-from lib.params import ParamError
+from lib.campaign import params, profiles
+from lib.campaign.params import ParamError
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
@@ -11,4 +11,4 @@ pytestmark = pytest.mark.backend_free
 
 def test_unknown_profile_is_named():
     with pytest.raises(ParamError, match="no profile 'huge'"):
-        params.load("bc_learning", "huge")
+        profiles.load("bc_learning", "huge")

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lib.pipeline import MixingBatches, normalize, training_pixel_mean
+from lib.training.pipeline import MixingBatches, normalize, training_pixel_mean
 
 
 def test_target_smoothing_in_the_data_matches_keras_label_smoothing(tiny_data):
@@ -54,7 +54,7 @@ def test_mixup_batches_pair_two_permutations():
 
 
 def test_shift_after_mixing_flips_and_shifts_the_finished_batch():
-    from lib import augment
+    from lib.training import augment
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
     y = np.arange(16) % 10

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lib import models, plan, runfiles, runs
+from lib import cli
+from lib.campaign import plan, cache, profiles
+from lib.measure import check
+from lib.store import runfiles, paths
+from lib.training import models
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
@@ -40,9 +44,9 @@ def three_runs(tiny_spec, monkeypatch):
     """A pretend notebook of three runs: one finished, one stopped after an
     epoch, one new (their files written as the trainer writes them)."""
     specs = [{**tiny_spec, "seed": s} for s in range(3)]
-    monkeypatch.setattr(runs, "notebook_runs", lambda nb, profile, overrides=None: (
+    monkeypatch.setattr(profiles, "notebook_runs", lambda nb, profile, overrides=None: (
         {}, [{"labels": {"seed": s["seed"]}, "spec": s} for s in specs]))
-    done, half = (runs.run_dir(s, "smoke") for s in specs[:2])
+    done, half = (cache.run_dir(s, "smoke") for s in specs[:2])
     (done).mkdir(parents=True)
     (half / "checkpoint").mkdir(parents=True)
     for d, spec in ((done, specs[0]), (half, specs[1])):
@@ -79,7 +83,7 @@ def test_plan_counts_what_remains(three_runs, tiny_spec):
 def test_plan_uses_measured_images_per_second(three_runs):
     table = plan.plan(["pretend"], "smoke")
     cid = table["config_id"].iloc[0]
-    timings = runs.profile_dir("smoke") / "timings"
+    timings = paths.profile_dir("smoke") / "timings"
     timings.mkdir(parents=True)
     row = {"config_id": cid, "images_per_second": 100.0, "measured_at": "2026", "cpu": "X",
            "backend": "tensorflow"}
@@ -100,9 +104,9 @@ def test_plan_uses_measured_images_per_second(three_runs):
 
 
 def test_plan_cli_totals_for_every_notebook(capsys):
-    assert runs.main(["plan", "all", "--profile", "paper", "--tflops", "300", "--totals"]) == 0
+    assert cli.main(["plan", "all", "--profile", "paper", "--tflops", "300", "--totals"]) == 0
     out = capsys.readouterr().out
-    table = plan.plan([n for n in runs.experiments.names()], "paper")
+    table = plan.plan([n for n in profiles.experiments.names()], "paper")
     for nb in table["notebook"].unique():
         assert nb in out
     last = [l for l in out.splitlines() if l.strip().startswith("all ")][0].split()
@@ -114,8 +118,11 @@ CHECK = """
 import json, sys
 if sys.argv[1] == "jax":
     import tests.no_tensorflow   # as on the GPU machine: TensorFlow cannot be imported
-from lib import plan
-table = plan.check("bc_learning", "paper", steps=1, max_batch=32, log=lambda s: None)
+from lib import cli
+from lib.campaign import plan, cache, profiles
+from lib.measure import check
+from lib.store import paths
+table = check.check("bc_learning", "paper", steps=1, max_batch=32, log=lambda s: None)
 print("TENSORFLOW_LOADED", "tensorflow" in sys.modules)
 print("RESULT", table.to_json(orient="records"))
 """
@@ -152,25 +159,25 @@ def test_every_paper_configuration_of_bc_learning_starts(backend, tmp_path):
 def test_capped_probe_keeps_bc_groups_in_proportion():
     spec = {"dataset": {"name": "cifar10"}, "mixing": {"name": "bc", "step_size": 128},
             "batch_size": 1024, "epochs": 250}
-    probe = plan._probe_spec(spec, steps=2, max_batch=32)
+    probe = check._probe_spec(spec, steps=2, max_batch=32)
     assert (probe["batch_size"], probe["mixing"]["step_size"]) == (32, 4)
     assert probe["dataset"]["train_subset"] == 12 and probe["epochs"] == 2   # >= 10 images
-    assert plan._probe_spec(spec, steps=2)["batch_size"] == 1024
+    assert check._probe_spec(spec, steps=2)["batch_size"] == 1024
 
 
 def test_a_run_in_training_counts_the_epochs_its_checkpoint_keeps(three_runs):
     """A trainer writes history.csv before its checkpoint's state: a run
     being trained may show an epoch in its history that a resume would
     train again, so what remains counts from the checkpoint."""
-    from lib.runlock import RunLock
+    from lib.store.runlock import RunLock
 
-    half = runs.run_dir(three_runs[1], "smoke")
+    half = cache.run_dir(three_runs[1], "smoke")
     runfiles.write_history(half / "history.csv", _history(2))
     with RunLock(half, log=lambda _: None):
-        status = runs.run_status(half)
+        status = cache.run_status(half)
         assert (status.status, status.epochs_done) == ("training", 1)
         assert status.detail.startswith("1 epochs done, by pid")
         table = plan.plan(["pretend"], "smoke")
     assert table["status"].tolist() == ["finished", "training", "new"]
     assert table["epochs_done"].tolist() == [3, 1, 0]
-    assert runs.run_status(half).status == "unfinished"
+    assert cache.run_status(half).status == "unfinished"

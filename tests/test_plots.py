@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from lib import plots, stats  # noqa: E402
+from lib.analysis import plots, stats  # noqa: E402
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free

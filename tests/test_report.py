@@ -9,7 +9,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lib import report  # noqa: E402
+from lib.analysis import report  # noqa: E402
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
@@ -50,8 +50,9 @@ def test_write_table_figure_and_index(results):
 
 
 def test_index_says_at_what_scale_each_notebooks_runs_were_trained(results, tiny_spec, tiny_data):
-    from lib import runs
-    runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    from lib.campaign import cache
+    from lib.store import paths
+    cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     scale = report.run_scales("smoke")["test"]           # tiny_spec's notebook is "test"
     assert scale.startswith("1 finished runs; 160 training images per epoch, 40 test images, "
                             "3 epochs; models bn_momentum=0.9, name=cnn10, width=2; ")
@@ -59,12 +60,13 @@ def test_index_says_at_what_scale_each_notebooks_runs_were_trained(results, tiny
 
 
 def test_index_says_when_a_notebooks_runs_are_not_rendered_yet(results, tiny_spec, tiny_data):
-    from lib import runs
+    from lib.campaign import cache
+    from lib.store import paths
     spec = dict(tiny_spec, notebook="bc_learning")
-    runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     index = report.write_index("smoke").read_text()
     assert "- executed notebook: none yet; `make bc_learning PROFILE=smoke`" in index
-    (runs.profile_dir("smoke") / "bc_learning.ipynb").write_text("{}")
+    (paths.profile_dir("smoke") / "bc_learning.ipynb").write_text("{}")
     index = report.write_index("smoke").read_text()
     assert "- executed notebook: [bc_learning.ipynb](bc_learning.ipynb)" in index
     assert "none yet" not in index
@@ -78,7 +80,7 @@ def test_makefile_renders_exactly_the_notebooks_the_index_lists():
     import re
     from pathlib import Path
 
-    from lib import experiments
+    from lib.campaign import experiments
     makefile = (Path(__file__).parents[1] / "Makefile").read_text()
     listed = re.search(r"^NOTEBOOKS := (.+)$", makefile, re.M).group(1).split()
     assert listed == experiments.notebooks()

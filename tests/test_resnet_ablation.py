@@ -1,8 +1,9 @@
 import pytest
 
-from lib import models, params
-from lib.experiments import resnet_ablation as exp
-from lib.params import ParamError
+from lib.campaign import params, profiles
+from lib.training import models
+from lib.campaign.experiments import resnet_ablation as exp
+from lib.campaign.params import ParamError
 
 from conftest import changed_settings
 
@@ -47,19 +48,19 @@ def test_published_architecture_facts():
 
 
 def test_profiles_and_specs():
-    P = params.load("resnet_ablation", "paper")
+    P = profiles.load("resnet_ablation", "paper")
     assert (P["epochs"], P["batch_size"], P["learning_rate"], P["width"]) == (100, 128, 0.001, 64)
     specs = {r["labels"]["step"]: r["spec"] for r in exp.runs(P) if r["labels"]["seed"] == 0}
     assert "keras_da" not in specs[0]["augment"] and specs[1]["augment"]["keras_da"] == exp.ARTICLE_DA
     assert specs[5]["mixing"] == {"name": "none"} and specs[6]["mixing"] == {"name": "mixup", "alpha": 0.2}
     assert not specs[6]["optimizer"]["amsgrad"] and specs[7]["optimizer"]["amsgrad"]
     assert specs[4]["model"]["step"] == 4
-    for prof in ("smoke", "quick"):
-        params.load("resnet_ablation", prof)
+    for prof in ("smoke", "budget"):
+        profiles.load("resnet_ablation", prof)
     # budget: the article's recipe on the full data, width and epochs scaled down, and the
     # test-time BatchNorm statistics following the weights of a short run faster
-    B = params.load("resnet_ablation", "budget")
-    assert changed_settings(P, B) == {"profile", "width", "epochs", "bn_momentum"}
+    B = profiles.load("resnet_ablation", "budget")
+    assert changed_settings(P, B) == {"profile", "width", "epochs", "bn_momentum", "decayed", "long"}
     assert B["bn_momentum"] == 0.9
     assert B["width"] < P["width"] and B["epochs"] < P["epochs"]
     with pytest.raises(ParamError, match="steps"):

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import TINY_SPEC, make_tiny_data
 
-from lib import runfiles, runs
-from lib.runfiles import CorruptRunError
+from lib import cli
+from lib.campaign import cache, compute
+from lib.store import runfiles
+from lib.store.runfiles import CorruptRunError
 
 
 class Interrupt(Exception):
@@ -23,11 +25,11 @@ def _train(spec, data, stop_after=None):
         if epoch == stop_after:
             raise Interrupt
     try:
-        runs.ensure(spec, "smoke", data=data, jit_compile=False, log=lambda s: None,
+        cache.ensure(spec, "smoke", data=data, jit_compile=False, log=lambda s: None,
                     after_epoch=stop)
     except Interrupt:
         pass
-    return runs.run_dir(spec, "smoke")
+    return cache.run_dir(spec, "smoke")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def templates(tmp_path_factory):
 
 
 def _copy(template: Path, spec: dict) -> Path:
-    d = runs.run_dir(spec, "smoke")
+    d = cache.run_dir(spec, "smoke")
     shutil.copytree(template, d)
     return d
 
@@ -85,21 +87,21 @@ def test_damaged_finished_run_is_reported_never_loaded(finished, tiny_spec, dama
     damage(finished)
     rid = finished.name
     with pytest.raises(CorruptRunError) as err:
-        runs.ensure(tiny_spec, "smoke", log=lambda s: None)
+        cache.ensure(tiny_spec, "smoke", log=lambda s: None)
     assert err.value.file == file and reason in err.value.reason
     message = str(err.value)
     assert rid in message and file in message
-    assert f"python -m lib.runs compute <notebook> --profile smoke --recompute {rid}" in message
-    assert runs.main(["list", "--profile", "smoke"]) == 0
+    assert f"python -m lib compute <notebook> --profile smoke --recompute {rid}" in message
+    assert cli.main(["list", "--profile", "smoke"]) == 0
     assert f"{rid}  " in (out := capsys.readouterr().out) and "corrupt" in out
 
 
 @pytest.mark.backend_free
 def test_recompute_clears_a_corrupt_run_and_trains_it_again(finished, tiny_spec, tiny_data):
     _cut(finished / "metrics.json", 0.5)
-    runs.recompute([finished.name], "smoke", log=lambda s: None)
+    cache.recompute([finished.name], "smoke", log=lambda s: None)
     assert list(finished.iterdir()) == []
-    run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    run = cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert run["history"]["epoch"].tolist() == [1, 2, 3]
 
 
@@ -107,10 +109,10 @@ def test_recompute_clears_a_corrupt_run_and_trains_it_again(finished, tiny_spec,
 def test_cli_recompute_option_clears_before_computing(finished, tiny_data, monkeypatch):
     """``compute --recompute ID`` clears the run, then computes the notebook."""
     calls = []
-    monkeypatch.setattr(runs, "ensure_all", lambda *a, **k: calls.append(
+    monkeypatch.setattr(compute, "ensure_all", lambda *a, **k: calls.append(
         sorted(p.name for p in finished.iterdir())) or __import__("pandas").DataFrame())
     _cut(finished / "history.csv", 0.5)
-    assert runs.main(["compute", "bc_learning", "--profile", "smoke",
+    assert cli.main(["compute", "bc_learning", "--profile", "smoke",
                       "--recompute", finished.name]) == 0
     assert calls == [[]]
 
@@ -127,9 +129,9 @@ def test_damaged_unfinished_run_is_not_resumed(templates, tiny_spec, tiny_data, 
     d = _copy(templates["unfinished"], spec)
     damage(d)
     with pytest.raises(CorruptRunError) as err:
-        runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+        cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert err.value.file.endswith(file) and d.name in str(err.value)
-    assert not runs.is_finished(d)
+    assert not cache.is_finished(d)
 
 
 def test_history_rows_beyond_the_checkpoint_are_dropped_on_resume(templates, tiny_spec,
@@ -142,6 +144,6 @@ def test_history_rows_beyond_the_checkpoint_are_dropped_on_resume(templates, tin
     rows = runfiles.read_history(d / "history.csv")
     runfiles.write_history(d / "history.csv", rows + [{**rows[-1], "epoch": 3}])
     assert runfiles.read_state(d)[0] == state
-    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    run = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert run["history"]["epoch"].tolist() == [1, 2, 3]
     assert run["history"]["lr"].tolist() == pytest.approx([0.01, 0.01, 0.005])  # not the copy

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.runlock import Locked, RunLock, is_locked, read_owner
+from lib.store.runlock import Locked, RunLock, is_locked, read_owner
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
 pytestmark = pytest.mark.backend_free
@@ -38,7 +38,7 @@ def _spawn_holder(d: Path, then: str) -> subprocess.Popen:
     """A process that takes the lock, says so on stdout, then runs ``then``."""
     code = textwrap.dedent(f"""
         import os, signal, sys, time
-        from lib.runlock import RunLock
+        from lib.store.runlock import RunLock
         lock = RunLock({str(d)!r}).acquire()
         print("locked", flush=True)
         {then}
@@ -82,7 +82,7 @@ def test_racing_processes_get_the_lock_once(tmp_path):
     go = tmp_path / "go"
     code = textwrap.dedent(f"""
         import os, time
-        from lib.runlock import Locked, RunLock
+        from lib.store.runlock import Locked, RunLock
         while not os.path.exists({str(go)!r}):
             time.sleep(0.001)
         try:

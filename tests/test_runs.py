@@ -10,14 +10,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import data, runfiles, runs, train
+from lib import cli
+from lib.campaign import cache, compute, params, profiles
+from lib.store import runfiles, paths
+from lib.training import data, train
+from lib.training.spec import spec_id
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch):
-    run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
-    d = runs.run_dir(tiny_spec, "smoke")
+    run = cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    d = cache.run_dir(tiny_spec, "smoke")
     assert {p.name for p in d.iterdir()} == {"spec.json", "history.csv", "metrics.json"}
     assert json.loads((d / "spec.json").read_text()) == tiny_spec
     h = run["history"]
@@ -32,7 +36,7 @@ def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch
     assert "cpu_id" in m
     # a cached run is never retrained
     monkeypatch.setattr(train, "fit", lambda *a, **k: pytest.fail("retrained a cached run"))
-    again = runs.ensure(tiny_spec, "smoke", log=lambda s: None)
+    again = cache.ensure(tiny_spec, "smoke", log=lambda s: None)
     assert again["metrics"] == m
 
 
@@ -41,10 +45,10 @@ def test_run_is_written_then_loaded_from_cache(tiny_spec, tiny_data, monkeypatch
 
 @pytest.mark.backend_free   # cache logic; one backend is enough
 def test_cli_list_and_bad_profile(tiny_spec, tiny_data, capsys):
-    runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
-    assert runs.main(["list", "--profile", "smoke"]) == 0
+    cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert cli.main(["list", "--profile", "smoke"]) == 0
     out = capsys.readouterr().out
-    assert runs.spec_id(tiny_spec) in out and "finished" in out
+    assert spec_id(tiny_spec) in out and "finished" in out
 
 
 @pytest.mark.backend_free   # cache logic; one backend is enough
@@ -62,8 +66,8 @@ def test_raising_the_seed_count_trains_only_new_seeds(tiny_data, monkeypatch):
                                            "learning_rate": 0.001}},
             "extra_seeds": {}, "epochs": 1}
     quiet = {"log": lambda s: None}
-    t1 = runs.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0]}, **quiet)
-    t2 = runs.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0, 1]}, **quiet)
+    t1 = compute.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0]}, **quiet)
+    t2 = compute.ensure_all("natural_artificial_loss", "smoke", {**only, "seeds": [0, 1]}, **quiet)
     assert trained == [0, 1]
     assert t2["run_id"].iloc[0] == t1["run_id"].iloc[0] and len(t2) == 2
 
@@ -81,26 +85,26 @@ def test_a_shorter_constant_rate_run_is_read_from_the_longer_one(tiny_data, monk
     base = {"patterns": {"normal_lr1e-3": {"loss": "categorical_crossentropy",
                                            "learning_rate": 0.001}},
             "extra_seeds": {}, "seeds": [0], "epochs": 1}
-    table = runs.ensure_all("natural_artificial_loss", "smoke", {
+    table = compute.ensure_all("natural_artificial_loss", "smoke", {
         **base, "long": {"patterns": ["normal_lr1e-3"], "epochs": 3, "seeds": [0]}},
         log=lambda s: None)
     assert trained == [3]
     short, long = (table[table["series"] == s].iloc[0] for s in ("article", "long"))
     assert short["run_id"] == long["run_id"] and (short["epochs"], long["epochs"]) == (1, 3)
-    h = runs.load(runs.profile_dir("smoke") / "runs" / long["run_id"])["history"]
+    h = cache.load(paths.profile_dir("smoke") / "runs" / long["run_id"])["history"]
     assert short["final_test_accuracy"] == h["test_accuracy"].iloc[0]
     assert short["final_train_accuracy"] == h["accuracy"].iloc[0]
     assert short["train_images"] * 3 == long["train_images"]
     assert long["final_test_accuracy"] == h["test_accuracy"].iloc[-1]
-    hist = runs.load_histories(table, "smoke")
+    hist = compute.load_histories(table, "smoke")
     assert sorted(hist.groupby("series")["epoch"].max().items()) == [("article", 1), ("long", 3)]
     # --only picks runs by label; an unknown label is named
-    only = runs.ensure_all("natural_artificial_loss", "smoke", {**base, "long": {
+    only = compute.ensure_all("natural_artificial_loss", "smoke", {**base, "long": {
         "patterns": ["normal_lr1e-3"], "epochs": 3, "seeds": [0]}}, only={"series": "long"},
         log=lambda s: None)
     assert only["series"].tolist() == ["long"]
-    with pytest.raises(runs.params_lib.ParamError, match="'colour'"):
-        runs.notebook_runs("natural_artificial_loss", "smoke", base, only={"colour": "red"})
+    with pytest.raises(params.ParamError, match="'colour'"):
+        profiles.notebook_runs("natural_artificial_loss", "smoke", base, only={"colour": "red"})
 
 
 @pytest.mark.backend_free
@@ -112,22 +116,22 @@ def test_metrics_at_an_epoch_are_those_of_the_shorter_run():
         "epochs": 3, "best_test_accuracy": 0.6, "best_epoch": 2, "final_test_accuracy": 0.5,
         "final_train_accuracy": 0.7, "train_images": 300, "train_seconds": 6.0,
         "wall_seconds": 9.0, "images_per_second": 50.0}}
-    assert runs.metrics_at(run, None) is run["metrics"] and runs.metrics_at(run, 3) is run["metrics"]
-    m = runs.metrics_at(run, 1)
+    assert cache.metrics_at(run, None) is run["metrics"] and cache.metrics_at(run, 3) is run["metrics"]
+    m = cache.metrics_at(run, 1)
     assert (m["epochs"], m["final_test_accuracy"], m["best_test_accuracy"]) == (1, 0.4, 0.4)
     assert (m["train_images"], m["train_seconds"], m["wall_seconds"]) == (100, 2.0, 3.0)
-    assert runs.metrics_at(run, 2)["best_epoch"] == 2
+    assert cache.metrics_at(run, 2)["best_epoch"] == 2
     with pytest.raises(ValueError, match="cannot read epoch 4"):
-        runs.metrics_at(run, 4)
+        cache.metrics_at(run, 4)
 
 
 @pytest.mark.backend_free
 def test_only_values_are_read_as_yaml():
-    assert runs._label_value("series=long") == ("series", "long")
-    assert runs._label_value("budget=1") == ("budget", 1)
-    assert runs._label_value("first_batch=true") == ("first_batch", True)
-    with pytest.raises(runs.params_lib.ParamError, match="LABEL=VALUE"):
-        runs._label_value("series")
+    assert cli._label_value("series=long") == ("series", "long")
+    assert cli._label_value("budget=1") == ("budget", 1)
+    assert cli._label_value("first_batch=true") == ("first_batch", True)
+    with pytest.raises(params.ParamError, match="LABEL=VALUE"):
+        cli._label_value("series")
 
 
 
@@ -141,7 +145,7 @@ def test_two_processes_on_one_results_folder_train_each_run_once(tmp_path):
     if not os.environ.get("CIFAR10_PATH"):
         pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "ABLATION_WAIT_POLL": "0.5"}
-    cmd = [sys.executable, "-m", "lib.runs", "compute", "natural_artificial_loss",
+    cmd = [sys.executable, "-m", "lib", "compute", "natural_artificial_loss",
            "--profile", "smoke"]
     procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
@@ -149,14 +153,14 @@ def test_two_processes_on_one_results_folder_train_each_run_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     trained = [tuple(m.groups()) for out in outs
                for m in re.finditer(r"^\[(\w{12})\] epoch (\d+)/", out, re.M)]
-    _, planned = runs.notebook_runs("natural_artificial_loss", "smoke")
-    expected = {(runs.spec_id(r["spec"]), str(e)) for r in planned
+    _, planned = profiles.notebook_runs("natural_artificial_loss", "smoke")
+    expected = {(spec_id(r["spec"]), str(e)) for r in planned
                 for e in range(1, r["spec"]["epochs"] + 1)}
     assert sorted(trained) == sorted(expected)           # each epoch once, over both
     assert all(re.search(r"^\[\w{12}\] epoch", out, re.M) for out in outs), \
         "one process trained everything: they did not run together"
     for r in planned:
-        d = runs.run_dir(r["spec"], "smoke")
+        d = cache.run_dir(r["spec"], "smoke")
         assert [h["epoch"] for h in runfiles.read_finished(d)[1]] == \
             list(range(1, r["spec"]["epochs"] + 1))
 
@@ -185,11 +189,11 @@ def test_cli_xla_flag_overrides_the_profiles_jit_choice(monkeypatch):
 
     def fake_ensure_all(notebook, profile, overrides, **kw):
         seen.append(kw)
-        return runs.pd.DataFrame()
+        return compute.pd.DataFrame()
 
-    monkeypatch.setattr(runs, "ensure_all", fake_ensure_all)
+    monkeypatch.setattr(compute, "ensure_all", fake_ensure_all)
     for flag in (["--xla", "off"], ["--xla", "on"], []):
-        assert runs.main(["compute", "bc_learning", "--profile", "smoke", *flag]) == 0
+        assert cli.main(["compute", "bc_learning", "--profile", "smoke", *flag]) == 0
     assert [kw.get("jit_compile") for kw in seen] == [False, True, None]
     with pytest.raises(SystemExit):
-        runs.main(["compute", "bc_learning", "--profile", "smoke", "--xla", "maybe"])
+        cli.main(["compute", "bc_learning", "--profile", "smoke", "--xla", "maybe"])

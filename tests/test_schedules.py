@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from lib import runs, train
+from lib.campaign import cache
+from lib.training import train
 import keras
 
-from lib.schedules import EpochSchedule, StepwiseSchedule, make
+from lib.training.schedules import EpochSchedule, StepwiseSchedule, make
 
 QUIET = dict(jit_compile=False, log=lambda s: None)
 
@@ -24,8 +25,8 @@ def interrupted_then_resumed(spec, data, after: int):
             raise Stop
 
     with pytest.raises(Stop):
-        train.fit(spec, runs.run_dir(spec, "smoke"), data=data, after_epoch=stop, **QUIET)
-    return runs.ensure(spec, "smoke", data=data, **QUIET)["history"]
+        train.fit(spec, cache.run_dir(spec, "smoke"), data=data, after_epoch=stop, **QUIET)
+    return cache.ensure(spec, "smoke", data=data, **QUIET)["history"]
 
 
 QUIET = dict(jit_compile=False, log=lambda s: None)
@@ -47,7 +48,7 @@ def test_plateau_schedule_watches_validation_and_survives_resume(tiny_spec, tiny
     base = spec["optimizer"]["learning_rate"]
     expected = [base, base, base / 2, base / 4, base / 8]
 
-    whole = runs.ensure(spec, "smoke", data=data, **QUIET)["history"]
+    whole = cache.ensure(spec, "smoke", data=data, **QUIET)["history"]
     np.testing.assert_allclose(whole["lr"], expected, rtol=1e-6)
     assert {"val_loss", "val_accuracy"} <= set(whole.columns)
 
@@ -64,7 +65,7 @@ def test_plateau_on_a_validation_metric_needs_a_validation_set(tiny_spec, tiny_d
 def test_cosine_schedule_decays_per_step_inside_the_optimizer(tiny_spec, tiny_data):
     spec = dict(tiny_spec, epochs=4, mixing={"name": "none"},
                 lr_schedule={"name": "cosine", "alpha": 0.0})
-    hist = runs.ensure(spec, "smoke", data=tiny_data, **QUIET)["history"]
+    hist = cache.ensure(spec, "smoke", data=tiny_data, **QUIET)["history"]
     steps = 80 // 16   # batches per epoch
     total = steps * 4
     expected = [0.01 * 0.5 * (1 + math.cos(math.pi * e * steps / total)) for e in range(4)]
@@ -81,14 +82,14 @@ def test_step_schedule_multiplies_per_milestone_or_uses_the_multipliers():
 
 def test_rate_lowered_tells_which_seeds_a_plateau_schedule_acted_on():
     import pandas as pd
-    from lib.schedules import rate_lowered
+    from lib.training.schedules import rate_lowered
     hist = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1], "epoch": [3, 1, 2, 1, 2, 3],
                          "lr": [1e-4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]})
     assert rate_lowered(hist).to_dict() == {0: True, 1: False}
 
 
 def test_unknown_schedule_is_named():
-    from lib import schedules
+    from lib.training import schedules
     with pytest.raises(ValueError, match="unknown lr_schedule 'warmup'"):
         schedules.make({"name": "warmup"}, 1e-3, 10, 10)
 
@@ -112,7 +113,7 @@ def test_fractional_milestones_switch_at_the_step_that_fraction_is_reached():
 def test_a_compressed_schedule_resumes_at_the_same_rates(tiny_spec, tiny_data):
     spec = dict(tiny_spec, epochs=3, mixing={"name": "none"},
                 lr_schedule={"name": "step", "milestones": [0.4, 1.6], "factor": 0.5})
-    whole = runs.ensure(spec, "smoke", data=tiny_data, **QUIET)["history"]
+    whole = cache.ensure(spec, "smoke", data=tiny_data, **QUIET)["history"]
     # 5 steps per epoch: epoch 2 starts after the switch at step 2, epoch 3 after step 8
     np.testing.assert_allclose(whole["lr"], [0.01, 0.005, 0.0025], rtol=1e-6)
 

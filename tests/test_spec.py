@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lib import experiments, params
-from lib.spec import (BASE, OPTIONAL, SpecError, is_prefix, make_spec, read_prefixes, setting,
+from lib.campaign import experiments, params, profiles
+from lib.training.spec import (BASE, OPTIONAL, SpecError, is_prefix, make_spec, read_prefixes, setting,
                       spec_id)
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)
@@ -81,7 +81,7 @@ def test_every_committed_run_keeps_its_id(profile):
         assert spec_id(spec) == d.name, f"{d} holds a spec whose id is {spec_id(spec)}"
         by_notebook.setdefault(spec["notebook"], {})[d.name] = spec
     for notebook, committed in by_notebook.items():
-        P_ = params.load(notebook, profile)
+        P_ = profiles.load(notebook, profile)
         planned = [r["spec"] for r in experiments.get(notebook).runs(P_)]
         defined = {spec_id(s) for s in planned}
         # a run the profile now reads from a longer one stays until that one is committed
@@ -111,7 +111,7 @@ def test_the_budget_campaigns_run_ids_are_pinned():
     while the code moves on): the current code must define the same ids."""
     pinned = json.loads((REPO / "tests" / "budget_run_ids.json").read_text())
     for notebook, ids in pinned.items():
-        planned = read_prefixes(experiments.get(notebook).runs(params.load(notebook, "budget")))
+        planned = read_prefixes(experiments.get(notebook).runs(profiles.load(notebook, "budget")))
         assert sorted({spec_id(r["spec"]) for r in planned}) == ids, notebook
 
 

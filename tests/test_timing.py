@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lib import timing
+from lib.measure import timing
 
 
 def test_inference_latency_is_measured_per_call_and_ranks_models():
@@ -37,7 +37,7 @@ def test_timings_are_measured_once_then_read_from_the_results_folder(monkeypatch
     (where,) = {m["kind"] for m in timing.measured_on("smoke")}
     assert where == "inference_latency" and timing.measured_on("smoke")[0]["cpu"]
     # the text shown beside a timing names the host as precisely as it was recorded
-    from lib import runfiles
+    from lib.store import runfiles
     assert first.attrs["measured_on"].startswith(" ".join(filter(None, (runfiles.cpu_model(),
                                                                           runfiles.cpu_id()))))
 

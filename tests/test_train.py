@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib import lossgrad, runfiles, runs, train
+from lib.campaign import cache
+from lib.store import runfiles
+from lib.training import lossgrad, train
 
 REPO = Path(__file__).resolve().parent.parent
 QUIET = dict(jit_compile=False, log=lambda s: None)
@@ -21,7 +23,7 @@ def test_tiny_model_learns(tiny_spec, tiny_data):
     spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
             "batch_size": 8, "epochs": 4, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
             "lr_schedule": {"name": "constant"}}
-    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    run = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert run["metrics"]["final_train_accuracy"] > 0.3      # chance is 0.1
 
 
@@ -30,7 +32,7 @@ class Interrupt(Exception):
 
 
 def test_interrupted_run_resumes_each_epoch_once(tiny_spec, tiny_data):
-    d = runs.run_dir(tiny_spec, "smoke")
+    d = cache.run_dir(tiny_spec, "smoke")
 
     def stop_after(epoch):
         if epoch == 2:
@@ -39,11 +41,11 @@ def test_interrupted_run_resumes_each_epoch_once(tiny_spec, tiny_data):
     with pytest.raises(Interrupt):
         train.fit(tiny_spec, d, data=tiny_data, jit_compile=False, log=lambda s: None,
                   after_epoch=stop_after)
-    assert not runs.is_finished(d)
+    assert not cache.is_finished(d)
     assert json.loads((d / "checkpoint" / "state.json").read_text())["epochs_done"] == 2
     first_two = runfiles.read_history(d / "history.csv")
     logs = []
-    run = runs.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=logs.append)
+    run = cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=logs.append)
     assert any("resuming after epoch 2/3" in s for s in logs)
     assert run["history"]["epoch"].tolist() == [1, 2, 3]
     assert run["history"].iloc[:2].to_dict("records") == first_two
@@ -56,11 +58,11 @@ def test_killed_process_resumes(tiny_spec, tiny_data, tmp_path):
     (a failpoint; tests/test_faults.py kills at random points), then the run
     finished in this one: each epoch once."""
     spec = {**tiny_spec, "epochs": 4}
-    d = runs.run_dir(spec, "smoke")
+    d = cache.run_dir(spec, "smoke")
     np.savez(tmp_path / "data.npz", *tiny_data)
     script = (
         "import json, sys, numpy as np\n"
-        "from lib import train\n"
+        "from lib.training import train\n"
         f"z = np.load({str(tmp_path / 'data.npz')!r})\n"
         "data = tuple(z[f'arr_{i}'] for i in range(4))\n"
         f"train.fit(json.loads({json.dumps(json.dumps(spec))}), {str(d)!r}, data=data, "
@@ -70,9 +72,9 @@ def test_killed_process_resumes(tiny_spec, tiny_data, tmp_path):
                           timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     assert json.loads((d / "checkpoint" / "state.json").read_text())["epochs_done"] == 2
-    assert not runs.is_finished(d)
+    assert not cache.is_finished(d)
     first_two = runfiles.read_history(d / "history.csv")
-    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    run = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     assert run["history"]["epoch"].tolist() == [1, 2, 3, 4]
     assert run["history"].iloc[:2].to_dict("records") == first_two
 
@@ -80,10 +82,10 @@ def test_killed_process_resumes(tiny_spec, tiny_data, tmp_path):
 def test_nan_loss_stops_with_clear_error_and_nothing_cached(tiny_spec, tiny_data):
     spec = {**tiny_spec, "optimizer": {"name": "sgd", "learning_rate": 1e30},
             "loss": {"name": "categorical_crossentropy"}}
-    d = runs.run_dir(spec, "smoke")
+    d = cache.run_dir(spec, "smoke")
     with pytest.raises(train.NonFiniteLossError, match="loss became"):
-        runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
-    assert not runs.is_finished(d)
+        cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert not cache.is_finished(d)
 
 
 def test_mixed_precision_is_opt_in_recorded_and_restored(tiny_spec, tiny_data):
@@ -92,12 +94,12 @@ def test_mixed_precision_is_opt_in_recorded_and_restored(tiny_spec, tiny_data):
     spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
             "batch_size": 8, "epochs": 2, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
             "lr_schedule": {"name": "constant"}}
-    run = runs.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None,
+    run = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None,
                       mixed_precision=True)
     assert run["metrics"]["dtype_policy"] == "mixed_bfloat16"
     assert run["metrics"]["final_train_accuracy"] > 0.2       # still learns (chance 0.1)
     assert keras.config.dtype_policy().name == "float32"     # the global policy is put back
-    plain = runs.ensure({**spec, "seed": 1}, "smoke", data=tiny_data, jit_compile=False,
+    plain = cache.ensure({**spec, "seed": 1}, "smoke", data=tiny_data, jit_compile=False,
                         log=lambda s: None)
     assert plain["metrics"]["dtype_policy"] == "float32"
 
@@ -111,8 +113,8 @@ def test_kl_divergence_run_uses_the_smoothed_targets(tiny_spec, tiny_data):
     common = dict(tiny_spec, epochs=2, mixing={"name": "none"}, lr_schedule={"name": "constant"})
     ce = dict(common, loss={"name": "categorical_crossentropy", "label_smoothing": 0.2})
     kl = dict(common, loss={"name": "kl_divergence"}, target_smoothing=0.2)
-    h_ce = runs.ensure(ce, "smoke", data=tiny_data, **QUIET)["history"]
-    h_kl = runs.ensure(kl, "smoke", data=tiny_data, **QUIET)["history"]
+    h_ce = cache.ensure(ce, "smoke", data=tiny_data, **QUIET)["history"]
+    h_kl = cache.ensure(kl, "smoke", data=tiny_data, **QUIET)["history"]
     np.testing.assert_allclose(h_kl["test_accuracy"], h_ce["test_accuracy"], atol=0.051)
     # the training loss differs by the targets' entropy (0.2-smoothed, 10 classes)
     t = np.full(10, 0.02); t[0] = 0.82

@@ -2,8 +2,9 @@
 
 import pytest
 
-from lib import params, runs
-from lib.experiments import training_tricks as exp
+from lib.campaign import params, profiles
+from lib.training.spec import spec_id
+from lib.campaign.experiments import training_tricks as exp
 
 from conftest import changed_settings
 
@@ -12,8 +13,8 @@ pytestmark = pytest.mark.backend_free
 
 
 def test_profiles_give_every_trick_and_architecture():
-    P = params.load("training_tricks", "quick")
-    rs = exp.runs(P)
+    P = profiles.load("training_tricks", "budget")
+    rs = [r for r in exp.runs(P) if r["labels"]["series"] == "article"]
     tricks = {r["labels"]["trick"] for r in rs}
     assert tricks == set(exp.TRICKS) | {"architecture"}
     assert len(rs) == len(exp.TRICKS) * len(P["seeds"]) + len(P["architectures"]) * len(P["arch_seeds"])
@@ -26,14 +27,14 @@ def test_profiles_give_every_trick_and_architecture():
         assert len(diff) <= (2 if trick == "kl_divergence" else 1), (trick, diff)
     assert specs[("random_erasing", 0)]["augment"]["keras_da"]["erasing"]["probability"] == 0.5
     assert specs[("label_smoothing_0.2", 0)]["loss"]["label_smoothing"] == 0.2
-    assert len({runs.spec_id(s) for s in specs.values()}) == len(specs)
+    assert len({spec_id(s) for s in specs.values()}) == len(specs)
 
 
 def test_budget_profile_scales_width_epochs_patience_and_seeds_only():
-    P, B = (params.load("training_tricks", p) for p in ("paper", "budget"))
+    P, B = (profiles.load("training_tricks", p) for p in ("paper", "budget"))
     arch = {k for k in changed_settings(P, B) if k.startswith("architectures.")}
     assert changed_settings(P, B) - arch == {"profile", "model.width", "model.bn_momentum", "epochs",
-                                             "plateau.patience", "seeds"}
+                                             "plateau.patience", "seeds", "decayed", "long"}
     # short runs: every model's test-time BatchNorm statistics follow the weights faster
     assert {m.get("bn_momentum") for m in [B["model"], *B["architectures"].values()]} == {0.9}
     assert set(B["seeds"]) < set(P["seeds"]) and len(B["seeds"]) >= 3
@@ -58,6 +59,6 @@ def test_budget_profile_scales_width_epochs_patience_and_seeds_only():
 ])
 def test_bad_training_tricks_parameters_are_named(change, message):
     with pytest.raises(params.ParamError, match=message):
-        params.load("training_tricks", "smoke", change)
+        profiles.load("training_tricks", "smoke", change)
 
 

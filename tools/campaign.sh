@@ -40,7 +40,7 @@ for stage in "${stages[@]}"; do
   only=()
   for f in $filters; do only+=(--only "$f"); done
   echo "== $(date -u +%FT%TZ) core $CORE: $notebook ${filters}"
-  taskset -c "$CORE" "$PY" -m lib.runs compute "$notebook" --profile "$PROFILE" --xla "$XLA" \
+  taskset -c "$CORE" "$PY" -m lib compute "$notebook" --profile "$PROFILE" --xla "$XLA" \
     --no-wait "${only[@]}"
 done
 echo "== $(date -u +%FT%TZ) core $CORE: done"
