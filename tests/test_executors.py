@@ -106,8 +106,9 @@ def test_failed_run_is_reported_and_the_others_go_on(local_ray, tiny_spec, tiny_
     failed = executors.ray_compute([{"labels": {"arm": "bad"}, "spec": bad},
                                     {"labels": {"arm": "good"}, "spec": good}], "smoke",
                                    {"data": tiny_data, "jit_compile": False}, log=logs.append)
-    assert [rid for rid, _ in failed] == [spec_id(bad)]
-    assert "NonFiniteLossError" in failed[0][1] or "loss became" in failed[0][1]
+    assert [f.run_id for f in failed] == [spec_id(bad)]
+    assert failed[0].error.startswith("NonFiniteLossError: ")    # the training's own exception
+    assert "loss became" in failed[0].error and "loss became" in failed[0].detail
     assert cache.is_finished(cache.run_dir(good, "smoke"))
     assert any("FAILED" in l for l in logs)
 

@@ -33,7 +33,7 @@ def test_paired_by_seed_hand_computed():
     t = _arms([0.50, 0.60, 0.70], [0.52, 0.63, 0.725])
     r = stats.compare(t, "arm", "a", "b", "acc")
     se = 0.005 / math.sqrt(3)
-    assert r["test"] == "paired t" and r["n_pairs"] == 3 and r["n_a"] == r["n_b"] == 3
+    assert r["test"] == stats.Test.PAIRED and r["n_pairs"] == 3 and r["n_a"] == r["n_b"] == 3
     assert r["diff"] == pytest.approx(0.025)
     assert r["sd_diff"] == pytest.approx(0.005)
     assert r["se"] == pytest.approx(se)
@@ -41,13 +41,13 @@ def test_paired_by_seed_hand_computed():
     assert r["ci_high"] == pytest.approx(0.025 + T975_2 * se)
     assert r["p"] == pytest.approx(2 * sps.t.sf(0.025 / se, 2))
     assert r["mde"] == pytest.approx((T975_2 + T80_2) * se)
-    assert r["ci_low"] > 0 and stats.verdict(r) == "helps"
+    assert r["ci_low"] > 0 and stats.verdict(r) == stats.Verdict.HELPS
 
 
 def test_pairing_aligns_rows_by_seed_not_by_order():
     t = _arms([0.50, 0.60, 0.70], [0.725, 0.52, 0.63], seeds_b=[2, 0, 1])
     r = stats.compare(t, "arm", "a", "b", "acc")
-    assert r["test"] == "paired t" and r["sd_diff"] == pytest.approx(0.005)
+    assert r["test"] == stats.Test.PAIRED and r["sd_diff"] == pytest.approx(0.005)
 
 
 def test_welch_when_seeds_differ_or_pairing_is_off():
@@ -58,7 +58,7 @@ def test_welch_when_seeds_differ_or_pairing_is_off():
     for r in (stats.compare(_arms(a, b, seeds_b=[3, 4, 5]), "arm", "a", "b", "acc"),
               stats.compare(_arms(a, b), "arm", "a", "b", "acc", pair_on=None),
               stats.compare(_arms(a, b, seeds_b=[0, 1, 1]), "arm", "a", "b", "acc")):
-        assert r["test"] == "Welch t" and r["n_pairs"] == 0 and math.isnan(r["sd_diff"])
+        assert r["test"] == stats.Test.WELCH and r["n_pairs"] == 0 and math.isnan(r["sd_diff"])
         assert r["diff"] == pytest.approx(0.025)
         assert r["se"] == pytest.approx(se)
         assert r["df"] == pytest.approx(df)
@@ -67,7 +67,7 @@ def test_welch_when_seeds_differ_or_pairing_is_off():
         assert r["mde"] == pytest.approx((q + sps.t.ppf(0.8, df)) * se)
         # the seed-to-seed spread is not removed: far too wide for a verdict
         assert r["ci_low"] < 0 < r["ci_high"]
-        assert stats.verdict(r) == f"inconclusive (could detect ≥ {100 * r['mde']:.1f} points)"
+        assert stats.verdict(r) == stats.Verdict.INCONCLUSIVE
 
 
 def test_an_arm_with_extra_seeds_is_paired_on_the_shared_ones():
@@ -75,20 +75,20 @@ def test_an_arm_with_extra_seeds_is_paired_on_the_shared_ones():
     a = [0.50, 0.60, 0.70, 0.10, 0.95, 0.30]
     b = [0.74, 0.51, 0.63]            # seeds 2, 0, 1: differences +0.01, +0.03, +0.04
     r = stats.compare(_arms(a, b, seeds_b=[2, 0, 1]), "arm", "a", "b", "acc")
-    assert r["test"] == "paired t" and r["n_pairs"] == 3 and (r["n_a"], r["n_b"]) == (6, 3)
+    assert r["test"] == stats.Test.PAIRED and r["n_pairs"] == 3 and (r["n_a"], r["n_b"]) == (6, 3)
     assert r["diff"] == pytest.approx(np.mean([0.01, 0.03, 0.04]))
     assert r["sd_diff"] == pytest.approx(np.std([0.01, 0.03, 0.04], ddof=1))
     assert r["df"] == 2
     # one shared seed is no pairing: Welch over all runs
     w = stats.compare(_arms(a, b, seeds_b=[0, 7, 8]), "arm", "a", "b", "acc")
-    assert w["test"] == "Welch t" and w["n_pairs"] == 0
+    assert w["test"] == stats.Test.WELCH and w["n_pairs"] == 0
 
 
 def test_welch_equal_variances_two_runs_each():
     # a = 0.1, 0.2; b = 0.5, 0.6: se = √(0.005/2 + 0.005/2) = √0.005, Welch df = 2
     t = _arms([0.1, 0.2], [0.5, 0.6], seeds_b=[5, 6])
     r = stats.compare(t, "arm", "a", "b", "acc")
-    assert r["test"] == "Welch t" and r["df"] == pytest.approx(2.0)
+    assert r["test"] == stats.Test.WELCH and r["df"] == pytest.approx(2.0)
     assert r["se"] == pytest.approx(math.sqrt(0.005))
     assert r["ci_low"] == pytest.approx(0.4 - T975_2 * math.sqrt(0.005))
 
@@ -97,9 +97,9 @@ def test_one_run_on_a_side_gives_no_verdict():
     r = stats.compare(_arms([0.5], [0.6, 0.7], seeds_b=[0, 1]), "arm", "a", "b", "acc")
     assert r["test"] == "none" and r["diff"] == pytest.approx(0.15)
     assert math.isnan(r["ci_low"]) and math.isnan(r["p"]) and math.isnan(r["mde"])
-    assert stats.verdict(r) == stats.NO_VERDICT == "no verdict (n < 2 per arm)"
+    assert stats.verdict(r) == stats.Verdict.NO_VERDICT
     one_pair = stats.compare(_arms([0.5], [0.6]), "arm", "a", "b", "acc")
-    assert one_pair["n_pairs"] == 1 and stats.verdict(one_pair) == stats.NO_VERDICT
+    assert one_pair["n_pairs"] == 1 and stats.verdict(one_pair) == stats.Verdict.NO_VERDICT
     with pytest.raises(ValueError, match="no runs"):
         stats.compare(_arms([0.5], [0.6]), "arm", "a", "c", "acc")
 
@@ -107,11 +107,11 @@ def test_one_run_on_a_side_gives_no_verdict():
 def test_verdict_hurts_and_direction():
     t = _arms([0.52, 0.63, 0.725], [0.50, 0.60, 0.70])
     r = stats.compare(t, "arm", "a", "b", "acc")
-    assert r["diff"] == pytest.approx(-0.025) and stats.verdict(r) == "hurts"
-    assert stats.verdict(r, higher_is_better=False) == "helps"   # e.g. a loss
+    assert r["diff"] == pytest.approx(-0.025) and stats.verdict(r) == stats.Verdict.HURTS
+    assert stats.verdict(r, higher_is_better=False) == stats.Verdict.HELPS   # e.g. a loss
     # a family's adjusted p overrides the comparison's own
-    assert stats.verdict(r, p=0.2).startswith("inconclusive (could detect ≥ ")
-    assert stats.verdict(r, p=float("nan")) == stats.NO_VERDICT
+    assert stats.verdict(r, p=0.2) == stats.Verdict.INCONCLUSIVE
+    assert stats.verdict(r, p=float("nan")) == stats.Verdict.NO_VERDICT
 
 
 def test_mde_shrinks_with_n_and_grows_with_spread():
@@ -160,7 +160,8 @@ def test_compare_many_holm_family_and_columns():
     ch = stats.compare_many(_family(), "case", pairs, article={0: 0.5, 1: 0.7, 2: None})
     assert list(ch.columns) == list(stats.COMPARE_COLUMNS)
     assert ch["change"].tolist() == ["one", "two", "single", "four"]   # absent arm skipped
-    assert ch["test"].tolist() == ["paired t", "paired t", "none", "paired t"]
+    assert ch["test"].tolist() == [stats.Test.PAIRED, stats.Test.PAIRED, stats.Test.NONE,
+                                   stats.Test.PAIRED]
     p = ch["p"].to_numpy()
     assert p[0] < 0.05 and p[1] > 0.05 and math.isnan(p[2]) and p[3] < 0.05
     assert ch["p_holm"].to_numpy() == pytest.approx(stats.holm(p), nan_ok=True)
@@ -169,25 +170,34 @@ def test_compare_many_holm_family_and_columns():
     assert p == pytest.approx([2 * sps.t.sf(0.025 / (0.005 / math.sqrt(3)), 2),
                                2 * sps.t.sf(0.02 / (0.01 / math.sqrt(3)), 2), float("nan"),
                                2 * sps.t.sf(0.03 / (0.01 / math.sqrt(3)), 2)], nan_ok=True)
+    # the verdict follows the unadjusted interval; Holm's p and detectable effect stand beside
     verdicts = ch["verdict"].tolist()
-    assert verdicts[0] == "helps"                               # 3 × 0.013 < 0.05
-    assert verdicts[2] == stats.NO_VERDICT
-    # arm 4 is significant alone (p = 0.035) but not after Holm (2 × 0.035 = 0.07)
-    assert stats.compare(_family(), "case", 0, 4)["p"] < 0.05
-    assert verdicts[3] == f"inconclusive (could detect ≥ {100 * ch['mde'].iloc[3]:.1f} points)"
-    assert verdicts[1] == f"inconclusive (could detect ≥ {100 * ch['mde'].iloc[1]:.1f} points)"
+    assert verdicts == [stats.Verdict.HELPS, stats.Verdict.INCONCLUSIVE, stats.Verdict.NO_VERDICT,
+                        stats.Verdict.HELPS]
+    assert ch["p_holm"].iloc[3] > 0.05        # arm 4: p = 0.035 alone, 0.07 after Holm
+    for i in (0, 1, 3):   # one interval and one detectable effect: those of the verdict
+        lo, hi = ch["ci95_low"].iloc[i], ch["ci95_high"].iloc[i]
+        assert (lo > 0 or hi < 0) == (verdicts[i] in (stats.Verdict.HELPS, stats.Verdict.HURTS))
+        r = stats.compare(_family(), "case", 0, ch["to"].iloc[i])
+        assert ch["mde"].iloc[i] == pytest.approx(r["mde"])
+        assert ch["mde_holm"].iloc[i] == pytest.approx(stats.min_detectable(r["se"], r["df"], 0.05 / 3))
+        assert ch["mde_holm"].iloc[i] > ch["mde"].iloc[i]
+    assert stats.verdict_text(ch.iloc[1]) == \
+        f"inconclusive (could detect ≥ {100 * ch['mde'].iloc[1]:.1f} points)"
+    assert stats.verdict_text(ch.iloc[2]) == "no verdict (n < 2 per arm)"
     assert ch["article"].iloc[0] == pytest.approx(0.2) and math.isnan(ch["article"].iloc[1])
     assert ch["from"].iloc[0] == 0 and ch["to"].iloc[0] == 1 and ch["n_pairs"].iloc[0] == 3
 
 
 def test_compare_many_holm_family_is_the_rows_of_the_call():
-    # p ≈ 0.013 alone is "helps"; in a family of 5 comparisons Holm makes it 0.065
+    # p ≈ 0.013 alone; in a family of 5 comparisons Holm makes it 0.065, stated beside
     t = _family()
     r = stats.compare(t, "case", 0, 1)
-    assert r["p"] < 0.05 and stats.verdict(r) == "helps"
+    assert r["p"] < 0.05 and stats.verdict(r) == stats.Verdict.HELPS
     ch = stats.compare_many(t, "case", [(0, 1, "x")] + [(0, 2, f"y{i}") for i in range(4)])
     assert ch["p_holm"].iloc[0] == pytest.approx(min(1, 5 * r["p"]))
-    assert ch["verdict"].iloc[0].startswith("inconclusive")
+    assert ch["verdict"].iloc[0] == stats.Verdict.HELPS
+    assert ch["mde_holm"].iloc[0] == pytest.approx(stats.min_detectable(r["se"], r["df"], 0.01))
 
 
 def test_summarize():
@@ -222,11 +232,11 @@ def test_change_text():
 def test_no_spread_at_all_gives_no_verdict():
     # runs stuck at chance: identical in both arms, so every per-seed difference is 0
     r = stats.compare(_arms([0.1, 0.1, 0.1], [0.1, 0.1, 0.1]), "arm", "a", "b", "acc")
-    assert r["test"] == "paired t" and r["se"] == 0 and r["ci_low"] == r["ci_high"] == 0
+    assert r["test"] == stats.Test.PAIRED and r["se"] == 0 and r["ci_low"] == r["ci_high"] == 0
     assert math.isnan(r["p"]) and math.isnan(r["mde"])
-    assert stats.verdict(r) == stats.NO_SPREAD == "no verdict (no spread between runs)"
+    assert stats.verdict(r) == stats.Verdict.NO_SPREAD
     w = stats.compare(_arms([0.1, 0.1], [0.1, 0.1], seeds_b=[5, 6]), "arm", "a", "b", "acc")
-    assert w["test"] == "Welch t" and stats.verdict(w) == stats.NO_SPREAD
+    assert w["test"] == stats.Test.WELCH and stats.verdict(w) == stats.Verdict.NO_SPREAD
 
 
 def test_compare_many_mde_at_the_family_level():
@@ -235,8 +245,9 @@ def test_compare_many_mde_at_the_family_level():
     r = stats.compare(t, "case", 0, 1)
     se = 0.005 / math.sqrt(3)
     assert r["mde"] == pytest.approx((T975_2 + T80_2) * se)              # alone: alpha 0.05
-    assert ch["mde"].iloc[0] == pytest.approx((sps.t.ppf(1 - 0.05 / 6, 2) + T80_2) * se)  # m = 3
-    assert ch["mde"].iloc[0] > r["mde"] and math.isnan(ch["mde"].iloc[2])
+    assert ch["mde"].iloc[0] == pytest.approx(r["mde"])                      # the interval's level
+    assert ch["mde_holm"].iloc[0] == pytest.approx((sps.t.ppf(1 - 0.05 / 6, 2) + T80_2) * se)  # m = 3
+    assert ch["mde_holm"].iloc[0] > r["mde"] and math.isnan(ch["mde"].iloc[2])
     one = stats.compare_many(t, "case", [(0, 1, "one")])
     assert one["mde"].iloc[0] == pytest.approx(r["mde"])
 
@@ -253,12 +264,12 @@ def test_compare_by_budget_one_paired_row_per_budget():
     assert list(out["budget"]) == [0.5, 1.0] and list(out["epochs"]) == [2, 4]
     short, full = out.iloc[0], out.iloc[1]
     assert short["ours"] == pytest.approx(-0.02) and short["test"] == "none"
-    assert short["verdict"] == stats.NO_VERDICT and math.isnan(short["ci95_low"])
+    assert short["verdict"] == stats.Verdict.NO_VERDICT and math.isnan(short["ci95_low"])
     se = 0.005 / math.sqrt(3)
-    assert full["test"] == "paired t" and full["n_pairs"] == 3
+    assert full["test"] == stats.Test.PAIRED and full["n_pairs"] == 3
     assert full["ours"] == pytest.approx(0.025) and full["mean_b"] == pytest.approx(0.625)
     assert full["ci95_low"] == pytest.approx(0.025 - T975_2 * se)
-    assert full["verdict"] == "helps"                    # not Holm-adjusted across budgets
+    assert full["verdict"] == stats.Verdict.HELPS                    # not Holm-adjusted across budgets
     assert stats.compare_by_budget(t, "arm", "a", "c", "acc")["budget"].tolist() == [1.0]
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from ..training.data import CLASSES
-from .stats import n_text
+from .stats import TEST_NAMES, Test, Verdict, n_text, verdict_text
 
-VERDICT_COLORS = {"helps": "C2", "hurts": "C3"}
+VERDICT_COLORS = {Verdict.HELPS: "C2", Verdict.HURTS: "C3"}
 
 
 def _label(key, labels: dict | None) -> str:
@@ -150,7 +150,8 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     """Each change of a ``lib.stats.compare_many`` table as a point with its
     95 % interval (coloured by verdict: green helps, red hurts, grey
     otherwise), the article's change marked beside, the verdict at the right."""
-    names = [f"{textwrap.fill(str(row['change']), 30)}\n({row['test']}, {n_text(row, sep='=')})"
+    names = [f"{textwrap.fill(str(row['change']), 30)}\n"
+             f"({TEST_NAMES[Test(row['test'])]}, {n_text(row, sep='=')})"
              for _, row in changes.iterrows()]
     lines = max((n.count("\n") + 1 for n in names), default=1)   # room for the longest label
     fig, ax = plt.subplots(figsize=(8.5, max(0.5, 0.14 * lines + 0.1) * len(changes) + 1.4))
@@ -166,8 +167,8 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
                 mew=1.5, label="article (one run each)")
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(y, names, fontsize=7)
-    for yi, v in zip(y, changes["verdict"]):
-        ax.annotate(textwrap.fill(v, 24), (1.0, yi), xycoords=("axes fraction", "data"),
+    for yi, (_, row) in zip(y, changes.iterrows()):
+        ax.annotate(textwrap.fill(verdict_text(row), 24), (1.0, yi), xycoords=("axes fraction", "data"),
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
     ax.set_ylim(-0.7, len(changes) - 0.3)
     ax.set_xlabel(xlabel)

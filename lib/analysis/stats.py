@@ -8,23 +8,30 @@ seeds fall back to Welch's t. With fewer than 10 runs per arm, t intervals
 are used throughout (no percentile bootstrap: it is too narrow with so few
 runs).
 
-Verdicts (:func:`verdict`), one vocabulary everywhere:
+One definition of the interval, the detectable effect and the verdict,
+used by every table, figure and sentence: the 95 % t interval of the change
+(two-sided 5 %, not adjusted for multiplicity), and the minimum detectable
+effect at the same level with 80 % power. Where comparisons form a family,
+the Holm-adjusted p-value and the detectable effect at the family's
+strictest Holm level are given *beside* them (``p_holm``, ``mde_holm``), as a
+caution, never in their place.
 
-- ``"helps"`` / ``"hurts"``: the two-sided p-value (Holm-adjusted within a
-  family of comparisons where one is given) is below alpha = 0.05, i.e. the
-  interval excludes 0; "helps" when ``b`` is better than ``a``.
-- ``"inconclusive (could detect ≥ X points)"``: otherwise; X is the minimum
-  detectable effect (80 % power, two-sided alpha = 0.05; in a family, at
-  the strictest Holm level 0.05 / m) given the measured spread and the
-  number of runs, in points (accuracy × 100).
-- ``"no verdict (n < 2 per arm)"``: a side has one run, so there is no spread.
-- ``"no verdict (no spread between runs)"``: every difference is the same
-  (e.g. all runs stuck at chance level), so no test applies.
+Verdicts are values (:class:`Verdict`), worded in one place (:func:`verdict_text`):
+
+- ``helps`` / ``hurts``: the interval excludes 0; helps when ``b`` is better.
+- ``inconclusive``: it does not; the wording gives the minimum detectable
+  effect: "inconclusive (could detect ≥ X points)".
+- ``no_verdict``: a side has one run, so there is no spread.
+- ``no_spread``: every difference is the same (e.g. all runs stuck at chance
+  level), so no test applies.
+
+Tests are values too (:class:`Test`: ``paired``, ``welch``, ``none``).
 """
 
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -32,11 +39,32 @@ from scipy import stats as sps
 
 ALPHA = 0.05
 POWER = 0.80
-NO_VERDICT = "no verdict (n < 2 per arm)"
-NO_SPREAD = "no verdict (no spread between runs)"
+
+
+class Verdict(StrEnum):
+    HELPS = "helps"
+    HURTS = "hurts"
+    INCONCLUSIVE = "inconclusive"
+    NO_VERDICT = "no_verdict"
+    NO_SPREAD = "no_spread"
+
+
+class Test(StrEnum):
+    PAIRED = "paired"
+    WELCH = "welch"
+    NONE = "none"
+
+
+#: How each test is named in tables, figures and prose.
+TEST_NAMES = {Test.PAIRED: "paired t", Test.WELCH: "Welch t", Test.NONE: "no test"}
+_VERDICT_WORDS = {Verdict.HELPS: "helps", Verdict.HURTS: "hurts",
+                  Verdict.NO_VERDICT: "no verdict (n < 2 per arm)",
+                  Verdict.NO_SPREAD: "no verdict (no spread between runs)"}
+
 #: Columns of :func:`compare_many`, in order.
 COMPARE_COLUMNS = ("change", "from", "to", "ours", "ci95_low", "ci95_high", "n_a", "n_b",
-                   "n_pairs", "test", "sd_diff", "se", "mde", "p", "p_holm", "verdict", "article")
+                   "n_pairs", "test", "sd_diff", "se", "mde", "p", "p_holm", "mde_holm",
+                   "verdict", "article")
 
 
 def describe(table: pd.DataFrame, by: str, metric: str, order=None) -> pd.DataFrame:
@@ -126,7 +154,7 @@ def compare(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accura
     with the spread.
 
     With fewer than two runs on a side (two pairs when paired) there is no
-    spread: ``test`` is "none" and se, interval, p and mde are nan. With a
+    spread: ``test`` is ``Test.NONE`` and se, interval, p and mde are nan. With a
     spread of exactly zero (``se == 0``) the interval is the point ``diff``
     and p and mde are nan.
     """
@@ -136,7 +164,7 @@ def compare(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accura
         raise ValueError(f"no runs with {by} = {a!r}" if len(xa) == 0 else f"no runs with {by} = {b!r}")
     nan = float("nan")
     out = {"a": a, "b": b, "diff": float(xb.mean() - xa.mean()), "ci_low": nan, "ci_high": nan,
-           "n_a": len(xa), "n_b": len(xb), "n_pairs": 0, "test": "none", "sd_diff": nan,
+           "n_a": len(xa), "n_b": len(xb), "n_pairs": 0, "test": Test.NONE, "sd_diff": nan,
            "se": nan, "df": nan, "p": nan, "mde": nan}
     paired = (_pairs(table, by, a, b, metric, pair_on)
               if pair_on is not None and pair_on in table.columns else None)
@@ -146,14 +174,14 @@ def compare(table: pd.DataFrame, by: str, a, b, metric: str = "final_test_accura
         if len(d) >= 2:
             sd = float(d.std(ddof=1))
             se = sd / math.sqrt(len(d))
-            out.update(test="paired t", sd_diff=sd, se=se,
+            out.update(test=Test.PAIRED, sd_diff=sd, se=se,
                        **_t_result(out["diff"], se, len(d) - 1, level, power))
     elif len(xa) >= 2 and len(xb) >= 2:
         va, vb = xa.var(ddof=1) / len(xa), xb.var(ddof=1) / len(xb)
         se = math.sqrt(va + vb)
         df = ((va + vb) ** 2 / (va ** 2 / (len(xa) - 1) + vb ** 2 / (len(xb) - 1))
               if se > 0 else float(len(xa) + len(xb) - 2))
-        out.update(test="Welch t", se=se, **_t_result(out["diff"], se, df, level, power))
+        out.update(test=Test.WELCH, se=se, **_t_result(out["diff"], se, df, level, power))
     return out
 
 
@@ -172,20 +200,28 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
-def verdict(result, p: float | None = None, alpha: float = ALPHA, scale: float = 100.0,
-            higher_is_better: bool = True) -> str:
-    """The verdict on one comparison (a :func:`compare` dict or a
-    :func:`compare_many` row), see the module docstring. ``p`` overrides the
-    result's own p-value (pass the Holm-adjusted one for a family); ``scale``
-    turns the metric into points for the minimum detectable effect."""
+def verdict(result, p: float | None = None, alpha: float = ALPHA,
+            higher_is_better: bool = True) -> Verdict:
+    """The :class:`Verdict` on one comparison (a :func:`compare` dict or a
+    :func:`compare_many` row), see the module docstring; ``p`` overrides the
+    result's own p-value."""
     diff = result["diff"] if "diff" in result else result["ours"]
     if p is None:
         p = result["p"]
     if p is None or (isinstance(p, float) and math.isnan(p)):
-        return NO_SPREAD if result["se"] == 0 else NO_VERDICT
+        return Verdict.NO_SPREAD if result["se"] == 0 else Verdict.NO_VERDICT
     if p < alpha:
-        return "helps" if (diff > 0) == higher_is_better else "hurts"
-    return f"inconclusive (could detect ≥ {result['mde'] * scale:.1f} points)"
+        return Verdict.HELPS if (diff > 0) == higher_is_better else Verdict.HURTS
+    return Verdict.INCONCLUSIVE
+
+
+def verdict_text(row, scale: float = 100.0) -> str:
+    """A row's verdict in words; an inconclusive one names the smallest change
+    the runs could have detected: "inconclusive (could detect ≥ 2.3 points)"."""
+    v = Verdict(row["verdict"])
+    if v is Verdict.INCONCLUSIVE:
+        return f"inconclusive (could detect ≥ {row['mde'] * scale:.1f} points)"
+    return _VERDICT_WORDS[v]
 
 
 def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = None,
@@ -197,14 +233,14 @@ def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = Non
     the arms a and b; ``ours`` the change of ``metric`` from a to b (mean of
     per-seed differences when paired); ``ci95_low``/``ci95_high`` its 95 % t
     interval; ``n_a``/``n_b`` runs per arm and ``n_pairs`` seeds paired (0
-    for Welch); ``test`` "paired t", "Welch t" or "none"; ``sd_diff`` the
-    std of per-seed differences (paired only); ``se`` the standard error;
-    ``mde`` the minimum detectable effect (80 % power, two-sided, at the
-    family's strictest Holm level 0.05 / m, m the rows with a p-value, so an
-    effect of that size would get a verdict even after the adjustment;
-    0.05 for a single comparison); ``p`` the two-sided p-value; ``p_holm`` it
-    Holm-adjusted within the rows of this call; ``verdict`` from ``p_holm``;
-    ``article`` the article's change b - a (nan when it lacks either)."""
+    for Welch); ``test`` a :class:`Test`; ``sd_diff`` the std of per-seed
+    differences (paired only); ``se`` the standard error; ``mde`` the
+    minimum detectable effect (80 % power, two-sided 5 %); ``p`` the
+    two-sided p-value; ``verdict`` from ``p`` (the interval); beside them, as
+    a caution for the family: ``p_holm`` Holm-adjusted within the rows of
+    this call and ``mde_holm`` the detectable effect at the family's
+    strictest Holm level 0.05 / m (m the rows with a p-value); ``article``
+    the article's change b - a (nan when it lacks either)."""
     present = set(table[by])
     results, names = [], []
     for a, b, what in pairs:
@@ -213,9 +249,6 @@ def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = Non
             names.append(what)
     p_holm = holm([r["p"] for r in results])
     family = max(1, int(np.isfinite(p_holm).sum()))
-    for r in results:   # detectable at the family's strictest Holm level, alpha / m
-        if np.isfinite(r["p"]):
-            r["mde"] = min_detectable(r["se"], r["df"], ALPHA / family)
     rows = []
     for r, what, ph in zip(results, names, p_holm):
         a, b = r["a"], r["b"]
@@ -225,7 +258,11 @@ def compare_many(table: pd.DataFrame, by: str, pairs, article: dict | None = Non
                      "ci95_low": r["ci_low"], "ci95_high": r["ci_high"], "n_a": r["n_a"],
                      "n_b": r["n_b"], "n_pairs": r["n_pairs"], "test": r["test"],
                      "sd_diff": r["sd_diff"], "se": r["se"], "mde": r["mde"], "p": r["p"],
-                     "p_holm": ph, "verdict": verdict(r, p=ph), "article": art})
+                     "p_holm": ph,
+                     # detectable at the family's strictest Holm level, alpha / m
+                     "mde_holm": (min_detectable(r["se"], r["df"], ALPHA / family)
+                                  if np.isfinite(r["p"]) else float("nan")),
+                     "verdict": verdict(r), "article": art})
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
 
 
@@ -233,7 +270,7 @@ def n_text(row, sep: str = " = ") -> str:
     """Runs per arm of a comparison row, ``"n = 3/3"``; a paired test over fewer
     seeds than an arm ran says so: ``"n = 6/3, 3 pairs"``."""
     n = f"n{sep}{row['n_a']}/{row['n_b']}"
-    if row["test"] == "paired t" and row["n_pairs"] < max(row["n_a"], row["n_b"]):
+    if Test(row["test"]) is Test.PAIRED and row["n_pairs"] < max(row["n_a"], row["n_b"]):
         n += f", {row['n_pairs']} pairs"
     return n
 
@@ -242,12 +279,12 @@ def change_text(row, scale: float = 100.0) -> str:
     """One comparison (a :func:`compare_many` row) in words:
     ``"**verdict**: +1.23 points (95 % CI -0.50 to +2.96; paired t, n = 3/3)"``;
     a paired test over fewer seeds than an arm ran says so: ``"n = 6/3, 3 pairs"``."""
-    text = f"**{row['verdict']}**: {row['ours'] * scale:+.2f} points"
+    text = f"**{verdict_text(row, scale)}**: {row['ours'] * scale:+.2f} points"
     n = n_text(row)
-    if row["test"] == "none":
+    if Test(row["test"]) is Test.NONE:
         return text + f" ({n})"
     return (text + f" (95 % CI {row['ci95_low'] * scale:+.2f} to {row['ci95_high'] * scale:+.2f}; "
-            f"{row['test']}, {n})")
+            f"{TEST_NAMES[Test(row['test'])]}, {n})")
 
 
 #: Columns of :func:`compare_by_budget`, in order.

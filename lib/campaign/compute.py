@@ -77,11 +77,10 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
 class RunsFailed(RuntimeError):
     """Some runs of a distributed computation failed (the others finished)."""
 
-    def __init__(self, failed: list[tuple[str, str]]):
-        self.failed = failed
+    def __init__(self, failed: list):
+        self.failed = failed   # executors.RunFailure each: run_id, error, detail
         super().__init__(f"{len(failed)} run(s) failed: " + "; ".join(
-            f"{rid}: {err.strip().splitlines()[-1] if err.strip() else err}"
-            for rid, err in failed))
+            f"{f.run_id}: {f.error}" for f in failed))
 
 
 def load_histories(table: pd.DataFrame, profile: str) -> pd.DataFrame:

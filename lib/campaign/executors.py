@@ -14,10 +14,24 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import NamedTuple
 
 from ..store.paths import REPO, results_root
 from ..training.spec import spec_id
 from .profiles import label_text
+
+class RunFailure(NamedTuple):
+    """A run whose task raised: ``error`` is the training's own exception in
+    one line (its type and message), ``detail`` everything Ray reported."""
+    run_id: str
+    error: str
+    detail: str
+
+
+def _failure(run_id: str, exc: Exception) -> RunFailure:
+    cause = getattr(exc, "cause", None) or exc   # Ray wraps the task's exception
+    return RunFailure(run_id, f"{type(cause).__name__}: {cause}".strip(), str(exc))
+
 
 #: forwarded to every worker, so it trains what this process would
 FORWARDED_ENV = ("CIFAR10_PATH", "KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "ABLATION_WAIT_POLL")
@@ -57,8 +71,8 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
                 max_retries: int = 3) -> list[tuple[str, str]]:
     """Train ``runs`` (each with ``labels`` and ``spec``) as Ray tasks. One
     line per finished run with the overall count and an ETA; a failed run is
-    reported and the others go on. Returns ``[(run_id, error), ...]`` of the
-    failed ones. A task whose worker process dies is retried up to
+    reported and the others go on. Returns a :class:`RunFailure` for each
+    failed one. A task whose worker process dies is retried up to
     ``max_retries`` times (it resumes from the run's last checkpoint); an
     exception raised by training is not retried."""
     import ray
@@ -90,8 +104,8 @@ def ray_compute(runs: list[dict], profile: str, fit_options: dict, *, log=print,
                 finished += 1
                 status = "finished"
             except Exception as exc:   # the task's error, re-raised by Ray; the others go on
-                failed.append((rid, str(exc)))
-                status = f"FAILED: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}"
+                failed.append(_failure(rid, exc))
+                status = f"FAILED: {failed[-1].error}"
             n, elapsed = finished + len(failed), time.perf_counter() - t0
             log(f"[{n}/{len(runs)}] {rid} ({label_text(r)}) {status}; elapsed {_clock(elapsed)}, "
                 f"ETA {_clock(elapsed / n * (len(runs) - n))}")
