@@ -75,16 +75,20 @@ def test_index_says_when_a_notebooks_runs_are_not_rendered_yet(results, tiny_spe
         in index
 
 
-def test_makefile_renders_exactly_the_notebooks_the_index_lists():
-    # Make cannot import the Python list cheaply, so it keeps its own: hold them equal
-    import re
+def test_makefile_asks_the_one_list_of_notebooks_and_profiles():
+    import subprocess
     from pathlib import Path
 
-    from lib.campaign import experiments
-    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
-    listed = re.search(r"^NOTEBOOKS := (.+)$", makefile, re.M).group(1).split()
-    assert listed == experiments.notebooks()
-    assert all((Path(__file__).parents[1] / "notebooks" / f"{n}.ipynb").exists() for n in listed)
+    from lib.campaign import names
+    repo = Path(__file__).parents[1]
+    asked = lambda var: subprocess.run(   # noqa: E731
+        ["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", "-", "show"], cwd=repo,
+        input=f"show:\n\t@echo $({var})\n", capture_output=True, text=True,
+        check=True).stdout.split()
+    assert asked("NOTEBOOKS") == list(names.NOTEBOOKS)
+    assert asked("PROFILE") == [names.DEFAULT_PROFILE]
+    assert all((repo / "notebooks" / f"{n}.ipynb").exists() for n in names.NOTEBOOKS)
+    assert names.DEFAULT_PROFILE in names.PROFILES
 
 
 def test_bn_momentum_clause_only_when_the_profile_departs_from_the_article():
