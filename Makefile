@@ -19,22 +19,24 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 .PHONY: all notebooks setup test unit unit-jax plan calibrate bench device-prep $(NOTEBOOKS) index list clean lab
 .DEFAULT_GOAL := all
 
+# The notebooks' kernel (their metadata names it) runs this venv's Python. It is
+# registered only inside the venv (--sys-prefix), where a Jupyter run from the venv
+# (`make lab`) looks first: each clone has its own, and deleting a clone deletes it.
+# A Jupyter started elsewhere does not see it (docs/operations.md, "Kernels").
+KERNEL         := cifar10-ablation
+KERNEL_DISPLAY := CIFAR-10 ablation ($(notdir $(CURDIR)))
+
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	# make `import lib` work from notebooks started anywhere with this venv's kernel
 	echo "$(CURDIR)" > "$$($(PY) -c 'import site; print(site.getsitepackages()[0])')/ablation-repo.pth"
-	# the named kernel "$(KERNEL)" runs this venv's Python: registered inside the venv (found
-	# first by Jupyter run from this venv) and for the user (found by a Jupyter started elsewhere)
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)"
-	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "$(KERNEL_DISPLAY)"
 	touch $@
 
 setup: $(VENV)/.installed
 
-KERNEL         := cifar10-ablation
-KERNEL_DISPLAY := CIFAR-10 ablation (.venv)
 lab: setup                         ## JupyterLab on notebooks/ with the project's kernel
 	$(PY) -m jupyterlab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)
@@ -51,7 +53,7 @@ PROFILE_NOTEBOOKS := $(foreach n,$(NOTEBOOKS),$(if $(wildcard params/$(n)/$(PROF
 notebooks: $(PROFILE_NOTEBOOKS)
 
 # What the GPU machine lacks (it has JAX, no TensorFlow, no Keras, no internet): Keras's
-# wheels for its Python 3.12 and the offline CIFAR-10, both git-ignored; see README.
+# wheels for its Python 3.12 and the offline CIFAR-10, both git-ignored; see docs/operations.md.
 DEVICE_WHEELS := keras==3.15.1 namex==0.1.0 optree==0.20.0
 device-prep:                       ## .whl/ and .data/ to carry to the GPU machine
 	python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
