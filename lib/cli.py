@@ -130,6 +130,16 @@ def _cmd_index(args) -> int:
     return 0
 
 
+def _cmd_claims(args) -> int:
+    from .analysis import claims
+    csv, md = claims.write(args.profile, log=lambda s: None)
+    print(md.read_text())
+    if args.readme:
+        print(f"updated {claims.update_readme(args.profile)}")
+    print(f"wrote {csv} and {md}")
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -203,6 +213,12 @@ def parser() -> argparse.ArgumentParser:
     ix = sub.add_parser("index", help="write results/PROFILE/README.md (ledger, then the index)")
     ix.add_argument("--profile", **profile)
     ix.set_defaults(func=_cmd_index)
+    cl = sub.add_parser("claims", help="the claims ledger from the finished runs (trains nothing) "
+                                       "-> results/PROFILE/claims.{csv,md}")
+    cl.add_argument("--profile", **profile)
+    cl.add_argument("--readme", action="store_true",
+                    help="also put its summary into README.md (between the ledger markers)")
+    cl.set_defaults(func=_cmd_claims)
     nb = sub.add_parser("notebooks", help="print the notebooks that have PROFILE (for make)")
     nb.add_argument("--profile", default=None, choices=profiles.PROFILES)
     nb.set_defaults(func=lambda a: print(" ".join(

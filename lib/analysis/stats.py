@@ -324,3 +324,23 @@ def compare_by_budget(table: pd.DataFrame, by: str, a, b, metric: str = "final_t
                      "sd_diff": r["sd_diff"], "se": r["se"], "mde": r["mde"], "p": r["p"],
                      "verdict": verdict(r)})
     return pd.DataFrame(rows, columns=list(BUDGET_COLUMNS))
+
+
+#: The low-noise estimate of a run's test accuracy "at epoch E" used wherever an
+#: effect is read along a long run: the mean over that run's epochs e with
+#: E / WINDOW_RATIO <= e <= E * WINDOW_RATIO (so a handful of epochs late in a
+#: run, E alone early on; cut at the run's last epoch). A constant-rate run's
+#: single epochs jump by points, far more than the effects under test.
+WINDOW_RATIO = 1.25
+WINDOW_NAME = "test accuracy averaged over epochs E/1.25 to 1.25·E of each run"
+
+
+def window_mean(epochs, values, at: int, ratio: float = WINDOW_RATIO) -> float:
+    """The :data:`WINDOW_RATIO` window mean of ``values`` (one per epoch in
+    ``epochs``) around epoch ``at``."""
+    e = np.asarray(epochs, float)
+    v = np.asarray(values, float)
+    inside = (e >= at / ratio - 1e-9) & (e <= at * ratio + 1e-9)
+    if not inside.any():
+        raise ValueError(f"no epoch within the window around epoch {at}")
+    return float(v[inside].mean())

@@ -17,12 +17,15 @@ from .profiles import label_text, notebook_runs
 
 def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, log=print,
                executor: str = "local", executor_options: dict | None = None,
-               only: dict | None = None, wait: bool = True, **fit_options) -> pd.DataFrame:
+               only: dict | None = None, wait: bool = True, train: bool = True,
+               **fit_options) -> pd.DataFrame:
     """Compute (or load) every run of a notebook's profile; one row per run
     with the case's columns, the seed, the run id and its metrics (read at
     the row's length where a longer run stands in for it). ``only`` selects
     runs by label (``notebook_runs``); ``wait=False`` leaves the runs another
-    process is training to it and returns only the finished rows.
+    process is training to it and returns only the finished rows; ``train=False``
+    trains nothing and returns the rows whose runs are finished (a report on
+    a campaign under way).
 
     ``executor="local"`` trains in this process, one run after another; runs
     another process is training are waited for at the end. ``"ray"`` makes
@@ -31,11 +34,15 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
     distinct = {spec_id(r["spec"]): r for r in runs}   # rows may share a run
     todo = [r for r in distinct.values() if not is_finished(run_dir(r["spec"], profile))]
     log(f"{notebook}/{profile}: {len(distinct)} runs, {len(distinct) - len(todo)} cached, "
-        f"{len(todo)} to train")
+        f"{len(todo)} {'to train' if train else 'not finished (not trained here)'}")
+    if not train:
+        todo, wait = [], False
     for key, value in (P.get("runtime") or {}).items():   # e.g. jit_compile
         fit_options.setdefault(key, value)
     t0 = time.perf_counter()
-    if executor == "ray":
+    if executor not in ("local", "ray"):
+        raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
+    if executor == "ray" and todo:
         from . import executors   # Ray is imported only when asked for
         failed = executors.ray_compute(todo, profile, fit_options, log=log,
                                        **(executor_options or {}))
@@ -57,12 +64,14 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
                 deferred.append(r)
         for r in deferred if wait else []:   # trained elsewhere: wait (or take over if it dies)
             ensure(r["spec"], profile, log=log, wait=True, **fit_options)
-    else:
-        raise ValueError(f"unknown executor {executor!r}; expected 'local' or 'ray'")
     rows = []
     for r in runs:
         if not wait and not is_finished(run_dir(r["spec"], profile)):
-            continue
+            if "own_spec" in r and is_finished(run_dir(r["own_spec"], profile)):
+                # the longer run is still training; the shorter one it replaces is here
+                r = {**r, "spec": r["own_spec"], "at_epoch": None}
+            else:
+                continue
         run = load(run_dir(r["spec"], profile))
         m = metrics_at(run, r.get("at_epoch"))
         rows.append({**r["labels"], "run_id": run["id"], **{

@@ -130,14 +130,16 @@ def is_prefix(short: dict, long: dict) -> bool:
 def read_prefixes(runs: list[dict]) -> list[dict]:
     """``runs`` (``{"labels", "spec"}`` each) with every run that is a prefix of
     a longer one in the list read from the longest such run instead: its
-    ``spec`` becomes that run's and ``at_epoch`` says where to read it. So a
-    length that a longer run of the same seed passes through is never
-    trained twice; runs that are nobody's prefix are returned unchanged."""
+    ``spec`` becomes that run's, ``at_epoch`` says where to read it and
+    ``own_spec`` keeps its own (a finished run of it may stand in while the
+    longer one trains). So a length that a longer run of the same seed passes
+    through is never trained twice; runs that are nobody's prefix are
+    returned unchanged."""
     out = []
     for r in runs:
         longer = [o["spec"] for o in runs if is_prefix(r["spec"], o["spec"])]
         if longer:
             source = max(longer, key=lambda s: s["epochs"])
-            r = {**r, "spec": source, "at_epoch": r["spec"]["epochs"]}
+            r = {**r, "spec": source, "at_epoch": r["spec"]["epochs"], "own_spec": r["spec"]}
         out.append(r)
     return out

@@ -1,0 +1,414 @@
+"""The claims ledger: every claim of the five articles beside our answer.
+
+One row per claim and measurement: the article's effect and training length;
+ours with its 95 % interval, n, length, endpoint and minimum detectable
+effect; and a status computed from those numbers (:func:`status`), never
+typed. A claim is measured on up to three series of runs (``series``):
+
+- ``article``: the article's recipe at the profile's length;
+- ``decayed``: ours, both arms ending on the same learning-rate decay, where
+  the endpoint is quiet enough to resolve small effects;
+- ``long``: the article's recipe trained long, read at its last epoch
+  through :data:`stats.WINDOW_NAME`, with the shorter lengths beside it.
+
+Rows are computed from the profile's *finished* runs (nothing trains here)
+with the statistics of :mod:`lib.analysis.stats` (intervals not adjusted for
+multiplicity: each claim is the article's own question), so the ledger can
+be rendered while a campaign is under way; its n says what it rests on.
+
+    python -m lib claims [--profile budget]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+from ..campaign import compute, profiles
+from ..campaign.experiments import bc_learning, mixup_baseline, resnet_ablation
+from ..store.paths import profile_dir
+from . import length_effect, report, stats
+
+
+class Status(StrEnum):
+    SUPPORTED = "supported"
+    CONTRADICTED = "contradicted"
+    SMALLER = "smaller_than_claimed"
+    UNRESOLVED = "unresolved"
+    NOT_TESTABLE = "not_testable"
+
+
+STATUS_WORDS = {Status.SUPPORTED: "supported", Status.CONTRADICTED: "contradicted",
+                Status.SMALLER: "smaller than claimed", Status.UNRESOLVED: "unresolved",
+                Status.NOT_TESTABLE: "not testable at this scale"}
+
+
+def status(low: float, high: float, direction: int, article_effect: float | None = None,
+           untestable: str | None = None) -> Status:
+    """The status of one row from its numbers: ``low``/``high`` the 95 %
+    interval of our effect, ``direction`` the article's sign (+1: the change
+    helps), ``article_effect`` its size where it gives one.
+
+    supported: the interval excludes 0 on the article's side; contradicted:
+    on the other side; smaller than claimed: it holds 0 but excludes the
+    article's effect; unresolved: it holds both (or there is no interval)."""
+    if untestable:
+        return Status.NOT_TESTABLE
+    if any(v is None or math.isnan(v) for v in (low, high)):
+        return Status.UNRESOLVED
+    if low > 0 or high < 0:
+        return Status.SUPPORTED if (low > 0) == (direction > 0) else Status.CONTRADICTED
+    if article_effect is not None and not math.isnan(article_effect) and (
+            (direction > 0 and high < article_effect) or (direction < 0 and low > article_effect)):
+        return Status.SMALLER
+    return Status.UNRESOLVED
+
+
+def status_text(row) -> str:
+    """A row's status in words: "unresolved (could detect ≥ 2.1 points)",
+    "not testable at this scale (why)"."""
+    s = Status(row["status"])
+    words = STATUS_WORDS[s]
+    if s is Status.UNRESOLVED:
+        mde, n = row.get("mde"), row.get("n")
+        if mde is not None and not math.isnan(mde):
+            return f"{words} (could detect ≥ {mde:.1f} points)"
+        if n in (0, "0", None) or (isinstance(n, float) and math.isnan(n)):
+            return f"{words} (no finished runs yet)"
+        return f"{words} (no interval: fewer than 2 runs a side)"
+    if s is Status.NOT_TESTABLE:
+        return f"{words} ({row['note']})"
+    return words
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim: arm ``a`` -> arm ``b`` of column ``by`` should move
+    ``metric`` in ``direction`` (by ``article_effect``, accuracy units, where
+    the article gives a number)."""
+    notebook: str
+    key: str
+    text: str
+    by: str
+    a: object
+    b: object
+    direction: int
+    article_effect: float | None = None
+    article_text: str = ""
+    metric: str = "final_test_accuracy"
+    headline: bool = False
+    article_epochs: int | None = -1   # -1: the paper profile's (the article's) length
+    decayed: bool = False          # measured on the decayed series too
+    long: bool = False             # and on the long series
+    note: str = ""                 # e.g. a confound the reader must know
+
+
+def _points(x):
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else 100 * x
+
+
+def _bc_claims() -> list[Claim]:
+    A = bc_learning.ARTICLE
+    d = lambda a, b: A[b] - A[a]   # noqa: E731
+    return [
+        Claim("bc_learning", "bc.0-1", "BC mixing helps (case 0 → 1)", "case", 0, 1, +1, d(0, 1),
+              headline=True, decayed=True, long=True),
+        Claim("bc_learning", "bc.1-2", "a larger batch at the same step size costs little "
+              "(case 1 → 2)", "case", 1, 2, -1, d(1, 2),
+              note="confounded: case 2 trains on 8× the images per epoch, one seed"),
+        Claim("bc_learning", "bc.1-3", "a larger batch and step size costs more (case 1 → 3)",
+              "case", 1, 3, -1, d(1, 3), note="confounded: case 3 takes 8× fewer updates"),
+        Claim("bc_learning", "bc.1-4", "learning-rate decay helps (case 1 → 4)", "case", 1, 4, +1,
+              d(1, 4)),
+        Claim("bc_learning", "bc.4-5", "standard data augmentation helps (case 4 → 5)", "case",
+              4, 5, +1, d(4, 5)),
+    ]
+
+
+def _resnet_claims() -> list[Claim]:
+    A, names = resnet_ablation.ARTICLE, resnet_ablation.RESNET_ABLATION_STEPS
+    out = []
+    for k in range(1, len(names)):
+        eff = A[k] - A[k - 1]
+        out.append(Claim("resnet_ablation", f"resnet.{k - 1}-{k}", f"{names[k]} (step {k - 1} → {k})",
+                         "step", k - 1, k, 1 if eff >= 0 else -1, eff, headline=k in (1, 2),
+                         decayed=k in (1, 2), long=k in (1, 2)))
+    return out
+
+
+def _natural_claims() -> list[Claim]:
+    nb = "natural_artificial_loss"
+    return [
+        Claim(nb, "natural.softmax", "Natural SoftMax is 1–2 points above Normal (lr 1e-3)",
+              "pattern", "normal_lr1e-3", "natural_softmax", +1, 0.01, "+1 to +2",
+              metric="best_test_accuracy", headline=True, decayed=True, long=True,
+              note="the smaller end of the article's 1–2 points is the effect tested"),
+        Claim(nb, "natural.lr1e-2", "Normal with lr 1e-2 is worse than with 1e-3", "pattern",
+              "normal_lr1e-3", "normal_lr1e-2", -1, None, "worse",
+              metric="best_test_accuracy"),
+        Claim(nb, "natural.hardmax", "Natural HardMax is clearly the worst", "pattern",
+              "normal_lr1e-3", "natural_hardmax", -1, None, "worst",
+              metric="best_test_accuracy"),
+    ]
+
+
+def _mixup_claims() -> list[Claim]:
+    A = mixup_baseline.ARTICLE
+    return [Claim("mixup_baseline", "mixup.0.2", "mixup (α = 0.2) helps ResNet-20", "alpha", 0.0,
+                  0.2, +1, A[0.2] - A[0.0], headline=True, long=True)]
+
+
+def _tricks_claims() -> list[Claim]:
+    nb, out = "training_tricks", []
+    words = {"label_smoothing_0.1": "label smoothing 0.1 helps",
+             "label_smoothing_0.2": "label smoothing 0.2 helps",
+             "kl_divergence": "KL divergence on smoothed targets helps",
+             "random_erasing": "RandomErasing helps",
+             "reduce_on_plateau": "ReduceLROnPlateau helps",
+             "cosine": "cosine decay helps"}
+    for trick, text in words.items():
+        head = trick == "label_smoothing_0.1"
+        out.append(Claim(nb, f"tricks.{trick}", text, "trick", "baseline", trick, +1, None,
+                         "recommended (no number)", headline=head, article_epochs=None,
+                         decayed=head, long=head))
+    out.append(Claim(nb, "tricks.architecture", "a larger architecture is more accurate "
+                     "(ResNet-20 v1 over the cnn10 baseline)", "architecture", "baseline",
+                     "resnet20_v1", +1, None, "ResNeXt-50 over ResNet-34 (other data)",
+                     article_epochs=None, note="the article's pair is fine-tuned on Oxford-IIIT Pet: no size to compare"))
+    return out
+
+
+def claims() -> list[Claim]:
+    """Every claim of every article, in the collection's order."""
+    return _bc_claims() + _resnet_claims() + _natural_claims() + _mixup_claims() + \
+        _tricks_claims()
+
+
+#: Columns of :func:`ledger`, in order (effects and intervals in points).
+COLUMNS = ("article", "key", "claim", "headline", "series", "article_effect", "article_says",
+           "article_epochs", "ours", "ci95_low", "ci95_high", "n", "epochs", "endpoint", "mde",
+           "status", "status_text", "note")
+
+_ENDPOINT = {"article": "last epoch", "decayed": "last epoch, after a decay (ours)"}
+
+
+def _row(c: Claim, series: str, result: dict | None, epochs, endpoint: str, P_paper: dict,
+         note: str = "", untestable: str | None = None) -> dict:
+    r = result or {}
+    low, high = _points(r.get("ci_low")), _points(r.get("ci_high"))
+    eff = _points(c.article_effect)
+    n = r.get("n_pairs") or (f"{r['n_a']}/{r['n_b']}" if r else 0)
+    st = status(low if low is not None else math.nan, high if high is not None else math.nan,
+                c.direction, eff, untestable)
+    row = {"article": c.notebook, "key": c.key, "claim": c.text, "headline": c.headline,
+           "series": series, "article_effect": eff,
+           "article_says": c.article_text or (f"{eff:+.2f}" if eff is not None else ""),
+           "article_epochs": P_paper.get("epochs") if c.article_epochs == -1 else c.article_epochs,
+           "ours": _points(r.get("diff")),
+           "ci95_low": low, "ci95_high": high, "n": n, "epochs": epochs, "endpoint": endpoint,
+           "mde": _points(r.get("mde")), "status": st,
+           "note": "; ".join(x for x in (untestable, c.note, note) if x)}
+    row["status_text"] = status_text(row)
+    return row
+
+
+def _compare(t: pd.DataFrame, c: Claim, a=None, b=None) -> dict | None:
+    a, b = (c.a if a is None else a), (c.b if b is None else b)
+    if not {a, b} <= set(t[c.by]):
+        return None
+    return stats.compare(t, c.by, a, b, c.metric)
+
+
+def _profile_length(t: pd.DataFrame) -> pd.DataFrame:
+    """The article series at the profile's own length."""
+    t = t[t["series"] == "article"]
+    return t[t["budget"] == 1.0] if "budget" in t else t
+
+
+def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: str) -> list[dict]:
+    rows = []
+    main = _profile_length(table)
+    if c.key == "tricks.reduce_on_plateau" and "reduce_on_plateau" in set(main["trick"]):
+        hist = compute.load_histories(main[main["trick"] == "reduce_on_plateau"], profile)
+        from ..training.schedules import rate_lowered
+        if not rate_lowered(hist).any():
+            return [_row(c, "article", None, P["epochs"], _ENDPOINT["article"], P_paper,
+                         untestable="the rate never dropped within the run: it trained as the "
+                                    "baseline did")]
+    if c.key == "tricks.architecture":
+        main = main[main["trick"].isin(["baseline", "architecture"])]
+    rows.append(_row(c, "article", _compare(main, c), P["epochs"], _ENDPOINT["article"], P_paper))
+    if c.decayed and "decayed" in set(table["series"]):
+        rows.append(_row(c, "decayed", _compare(table[table["series"] == "decayed"], c),
+                         P["epochs"], _ENDPOINT["decayed"], P_paper))
+    long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])] \
+        if c.long and "series" in table else table.iloc[0:0]
+    if c.long and c.notebook == "mixup_baseline":
+        # a decaying schedule: each length is its own run, read at its last epoch
+        for budget, t in table[table["series"].isin(["article", "long"])].groupby("budget"):
+            if budget != 1.0:
+                rows.append(_row(c, "long" if (t["series"] == "long").any() else "article",
+                                 _compare(t, c), int(t["epochs"].iloc[0]),
+                                 "last epoch, after the example's decay", P_paper))
+    elif len(long) and {c.a, c.b} <= set(long[c.by]):
+        by_epoch = length_effect.by_epoch(compute.load_histories(long, profile), c.by, c.a, c.b)
+        last = by_epoch.iloc[-1]
+        others = "; ".join(f"{int(r.epochs)}: {100 * r.ours:+.2f} [{100 * r.ci95_low:+.2f}, "
+                           f"{100 * r.ci95_high:+.2f}]" for r in by_epoch.itertuples()
+                           if r.epochs in length_effect.report_lengths(int(last.epochs))[:-1])
+        cross = length_effect.crossings(by_epoch)
+        note = (f"other lengths (epochs: points [95 % CI]): {others}; windowed gain changes sign "
+                f"at epoch(s) {cross or 'none'}; baseline train − test at the end "
+                f"{100 * last.baseline_train_test_gap:.1f} points")
+        rows.append(_row(c, "long", {"diff": last.ours, "ci_low": last.ci95_low,
+                                     "ci_high": last.ci95_high, "n_pairs": int(last.n_pairs),
+                                     "mde": last.mde}, int(last.epochs),
+                         f"window mean ({stats.WINDOW_NAME})", P_paper, note=note))
+    return rows
+
+
+def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict) -> list[dict]:
+    """Claims about a level, not a difference between arms."""
+    rows = []
+    if notebook == "bc_learning":
+        c = Claim(notebook, "bc.test_above_train", "under BC, test accuracy is above training "
+                  "accuracy (case 1)", "measure", "train", "test", +1, None, "test above train",
+                  note="training accuracy under BC is measured against mixed labels")
+        t = _profile_length(table)
+        t = t[t["case"] == 1]
+        both = pd.concat([t.assign(measure="train", value=t["final_train_accuracy"]),
+                          t.assign(measure="test", value=t["final_test_accuracy"])])
+        r = stats.compare(both, "measure", "train", "test", "value") if len(t) else None
+        rows.append(_row(c, "article", r, P["epochs"], "last epoch", P_paper))
+    if notebook == "natural_artificial_loss":
+        c = Claim(notebook, "natural.above_90", "Natural SoftMax is stably above 90 % best test "
+                  "accuracy", "pattern", None, "natural_softmax", +1, None, "> 90 %",
+                  metric="best_test_accuracy")
+        best = table.loc[table["pattern"] == "natural_softmax", "best_test_accuracy"]
+        why = (f"our best test accuracy tops out at {100 * best.max():.1f} % with a narrower "
+               f"model and far fewer epochs than the article's" if len(best) else "no runs yet")
+        if len(best) and best.max() >= 0.9:
+            why = None
+        rows.append(_row(c, "article", None, P["epochs"], "best epoch", P_paper,
+                         untestable=why))
+    return rows
+
+
+def ledger(profile: str, log=lambda s: None) -> pd.DataFrame:
+    """Every claim's rows from the finished runs of ``profile`` (``COLUMNS``)."""
+    rows = []
+    for nb in profiles.notebooks():
+        if not profiles.has_profile(nb, profile):
+            continue
+        P, P_paper = profiles.load(nb, profile), profiles.load(nb, "paper")
+        table = compute.ensure_all(nb, profile, train=False, log=log)
+        nb_claims = [c for c in claims() if c.notebook == nb]
+        if table.empty:
+            rows += [_row(c, "article", None, P["epochs"], _ENDPOINT["article"], P_paper,
+                          note="no finished runs yet") for c in nb_claims]
+            continue
+        for c in nb_claims:
+            rows += _claim_rows(c, table, P, P_paper, profile)
+        rows += _level_rows(table, nb, P, P_paper)
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def summary(ledger_table: pd.DataFrame) -> pd.DataFrame:
+    """Per article: how many claims have each status, counting each claim once
+    at its most decisive measurement (long, else decayed, else the article's)."""
+    best = (ledger_table.assign(rank=ledger_table["series"].map({"long": 0, "decayed": 1,
+                                                                 "article": 2}))
+            .sort_values(["key", "rank", "epochs"], ascending=[True, True, False])
+            .groupby("key", sort=False).head(1))
+    counts = pd.crosstab(best["article"], best["status"].map(lambda s: STATUS_WORDS[Status(s)]))
+    order = [STATUS_WORDS[s] for s in Status if STATUS_WORDS[s] in counts.columns]
+    counts = counts[order].reindex([nb for nb in profiles.notebooks() if nb in counts.index])
+    counts["claims"] = counts.sum(axis=1)
+    return counts.reset_index()
+
+
+def _article_cell(r) -> str:
+    ep = r.article_epochs
+    known = ep is not None and not (isinstance(ep, float) and math.isnan(ep))
+    return (f"{r.article_says} ({int(ep)} ep)" if known else r.article_says) or "–"
+
+
+def _fmt(v, spec="+.2f"):
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = False) -> str:
+    """The ledger as markdown: the summary, then one table per article."""
+    lines = [f"Claims ledger of the `{profile}` profile, computed from its finished runs "
+             "(`python -m lib claims`); effects in points of test accuracy (b − a), 95 % t "
+             "intervals paired by seed, not adjusted for multiplicity; mde = the smallest effect "
+             "the runs could detect (80 % power, two-sided 5 %).", "",
+             report.to_markdown(summary(ledger_table)).rstrip(), ""]
+    t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
+    for nb, g in t.groupby("article", sort=False):
+        lines += [f"### {nb}", "", "| claim | series | article | ours [95 % CI] | n | epochs | "
+                  "endpoint | mde | status |", "| --- | --- | --- | --- | --- | --- | --- | --- "
+                  "| --- |"]
+        for r in g.itertuples():
+            art = _article_cell(r)
+            ours = (f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
+                    if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))
+                    else "–")
+            lines.append(f"| {r.claim} | {r.series} | {art} | {ours} | {r.n} | {r.epochs} | "
+                         f"{r.endpoint} | {_fmt(r.mde, '.1f')} | **{r.status_text}** |")
+        notes = [f"- {r.claim} ({r.series}): {r.note}" for r in g.itertuples()
+                 if r.note and Status(r.status) is not Status.NOT_TESTABLE]
+        lines += [""] + (notes + [""] if notes else [])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(profile: str, log=print) -> tuple:
+    """``results/<profile>/claims.csv`` and ``claims.md``; their paths."""
+    table = ledger(profile, log=log)
+    root = profile_dir(profile)
+    root.mkdir(parents=True, exist_ok=True)
+    table.to_csv(root / "claims.csv", index=False)
+    (root / "claims.md").write_text(f"# Claims ledger: `{profile}` profile\n\n"
+                                    + markdown(table, profile))
+    return root / "claims.csv", root / "claims.md"
+
+
+README_MARKERS = ("<!-- ledger:start -->", "<!-- ledger:end -->")
+
+
+def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
+    """What the top-level README shows: the summary per article and the
+    headline claims' most decisive rows, linking the whole ledger."""
+    best = (ledger_table[ledger_table["headline"]]
+            .assign(rank=lambda t: t["series"].map({"long": 0, "decayed": 1, "article": 2})))
+    lines = [report.to_markdown(summary(ledger_table)).rstrip(), "",
+             "| headline claim | article | ours [95 % CI], series, epochs | status |",
+             "| --- | --- | --- | --- |"]
+    for key, g in best.groupby("key", sort=False):
+        for r in g.sort_values(["rank", "epochs"], ascending=[True, False]).itertuples():
+            lines.append(f"| {r.claim} | {_article_cell(r)} | "
+                         f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}], {r.series}, "
+                         f"{r.epochs} | {r.status_text} |")
+    lines += ["", f"Every claim, with its notes: [results/{profile}/claims.md]"
+                  f"(results/{profile}/claims.md)."]
+    return "\n".join(lines)
+
+
+def update_readme(profile: str, readme=None):
+    """Replace the text between :data:`README_MARKERS` in the top-level README
+    with :func:`readme_summary` of the stored ledger; the README's path."""
+    from ..store.paths import REPO
+    path = readme or REPO / "README.md"
+    text = path.read_text()
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        raise ValueError(f"{path} lacks the ledger markers {start} ... {end}")
+    table = pd.read_csv(profile_dir(profile) / "claims.csv")
+    table["headline"] = table["headline"].astype(bool)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{readme_summary(table, profile)}\n{end}{tail}")
+    return path

@@ -1,0 +1,140 @@
+"""lib.analysis.claims and length_effect: statuses follow from the numbers,
+the ledger's rows from the runs, and the committed ledger is consistent."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.analysis import claims, length_effect, stats
+from lib.analysis.claims import Status, status
+
+pytestmark = pytest.mark.backend_free
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("low, high, direction, effect, expected", [
+    (0.5, 2.0, +1, 1.8, Status.SUPPORTED),          # excludes 0 on the article's side
+    (-2.0, -0.5, -1, None, Status.SUPPORTED),
+    (-2.0, -0.5, +1, 1.8, Status.CONTRADICTED),     # excludes 0 on the other side
+    (0.5, 2.0, -1, -1.3, Status.CONTRADICTED),
+    (-0.7, 0.9, +1, 1.8, Status.SMALLER),           # holds 0, excludes the article's +1.8
+    (-0.9, 0.7, -1, -1.3, Status.SMALLER),
+    (-0.7, 2.5, +1, 1.8, Status.UNRESOLVED),        # holds both
+    (-0.7, 0.9, +1, None, Status.UNRESOLVED),       # no size to exclude
+    (math.nan, math.nan, +1, 1.8, Status.UNRESOLVED),
+])
+def test_status_follows_the_interval_the_direction_and_the_claimed_size(low, high, direction,
+                                                                        effect, expected):
+    assert status(low, high, direction, effect) is expected
+    assert status(low, high, direction, effect, untestable="why") is Status.NOT_TESTABLE
+
+
+def test_status_text_names_what_a_reader_needs():
+    row = {"status": Status.UNRESOLVED, "mde": 2.14, "n": 6, "note": ""}
+    assert claims.status_text(row) == "unresolved (could detect ≥ 2.1 points)"
+    assert claims.status_text({**row, "mde": math.nan, "n": 0}) == \
+        "unresolved (no finished runs yet)"
+    assert claims.status_text({**row, "mde": math.nan, "n": "3/1"}).endswith("2 runs a side)")
+    assert claims.status_text({"status": Status.NOT_TESTABLE, "note": "too small"}) == \
+        "not testable at this scale (too small)"
+    assert claims.status_text({"status": Status.SMALLER}) == "smaller than claimed"
+
+
+def _bc_table():
+    rows = []
+    for series, gain in (("article", 0.002), ("decayed", 0.02)):
+        for seed in range(6):
+            base = 0.6 + 0.01 * seed
+            for case, acc in ((0, base), (1, base + gain + 0.001 * (seed % 2))):
+                rows.append({"case": case, "seed": seed, "series": series, "budget": 1.0,
+                             "epochs": 4, "final_test_accuracy": acc,
+                             "final_train_accuracy": acc - 0.05 * case,
+                             "best_test_accuracy": acc})
+    return pd.DataFrame(rows)
+
+
+def test_a_claims_rows_are_its_comparisons_on_each_series():
+    c = next(c for c in claims.claims() if c.key == "bc.0-1")
+    P, paper = {"epochs": 4}, {"epochs": 250}
+    rows = claims._claim_rows(c, _bc_table(), P, paper, "nowhere")
+    assert [r["series"] for r in rows] == ["article", "decayed"]
+    dec = rows[1]
+    r = stats.compare(_bc_table().query("series == 'decayed'"), "case", 0, 1)
+    assert dec["ours"] == pytest.approx(100 * r["diff"]) and dec["n"] == 6
+    assert (dec["ci95_low"], dec["ci95_high"]) == pytest.approx((100 * r["ci_low"],
+                                                                  100 * r["ci_high"]))
+    assert dec["status"] is Status.SUPPORTED and dec["article_epochs"] == 250
+    from lib.campaign.experiments.bc_learning import ARTICLE
+    assert rows[0]["article_effect"] == pytest.approx(100 * (ARTICLE[1] - ARTICLE[0]))
+    assert rows[0]["status"] is status(rows[0]["ci95_low"], rows[0]["ci95_high"], +1,
+                                       rows[0]["article_effect"])
+
+
+def test_summary_counts_each_claim_once_at_its_most_decisive_measurement():
+    t = pd.DataFrame([
+        {"article": "bc_learning", "key": "k1", "series": "article", "epochs": 4,
+         "status": Status.UNRESOLVED},
+        {"article": "bc_learning", "key": "k1", "series": "long", "epochs": 48,
+         "status": Status.SUPPORTED},
+        {"article": "bc_learning", "key": "k2", "series": "decayed", "epochs": 4,
+         "status": Status.CONTRADICTED},
+        {"article": "bc_learning", "key": "k2", "series": "article", "epochs": 4,
+         "status": Status.UNRESOLVED}])
+    s = claims.summary(t).set_index("article")
+    assert s.loc["bc_learning", "claims"] == 2
+    assert s.loc["bc_learning", "supported"] == 1 and s.loc["bc_learning", "contradicted"] == 1
+    assert "unresolved" not in s.columns
+
+
+def test_every_status_in_the_committed_ledger_follows_from_its_numbers():
+    path = REPO / "results" / "budget" / "claims.csv"
+    if not path.exists():
+        pytest.skip("no committed ledger")
+    t = pd.read_csv(path)
+    assert set(t["article"]) == {"bc_learning", "resnet_ablation", "natural_artificial_loss",
+                                 "mixup_baseline", "training_tricks"}
+    keys = {c.key for c in claims.claims()}
+    assert keys <= set(t["key"])                      # a row for every claim
+    direction = {c.key: c.direction for c in claims.claims()}
+    for r in t.itertuples():
+        effect = None if pd.isna(r.article_effect) else r.article_effect
+        untestable = r.note if r.status == Status.NOT_TESTABLE else None
+        d = direction.get(r.key, +1)
+        assert status(r.ci95_low, r.ci95_high, d, effect, untestable) == r.status, r
+        assert r.status_text == claims.status_text(r._asdict()), r
+
+
+def _hist(gain_at, epochs=12, seeds=3):
+    rows = []
+    for seed in range(seeds):
+        for e in range(1, epochs + 1):
+            base = 0.5 + 0.02 * e + 0.01 * seed + 0.005 * (-1) ** e   # a jumpy endpoint
+            for arm, acc in ((0, base), (1, base + gain_at(e) + 0.001 * seed)):
+                rows.append({"arm": arm, "seed": seed, "epoch": e, "test_accuracy": acc,
+                             "accuracy": acc + 0.015 * e})
+    return pd.DataFrame(rows)
+
+
+def test_effect_by_epoch_reads_the_windowed_paired_gain_and_the_baselines_gap():
+    gain = lambda e: -0.01 if e < 6 else 0.02   # noqa: E731  (turns positive late)
+    t = length_effect.by_epoch(_hist(gain), "arm", 0, 1)
+    assert t["epochs"].tolist() == list(range(1, 13)) and list(t.columns) == list(
+        length_effect.COLUMNS)
+    # at epoch 10 the window is epochs 8..12 (10 / 1.25 .. 10 * 1.25): its paired mean
+    assert t.loc[9, "ours"] == pytest.approx(0.02 + 0.001, abs=1e-9)
+    assert t.loc[0, "final_epoch_ours"] == pytest.approx(-0.01 + 0.001)
+    assert t.loc[11, "baseline_train_test_gap"] == pytest.approx(0.015 * 12)
+    assert length_effect.overfit_epoch(t) == 7                       # 0.015 * 7 >= 0.10
+    assert length_effect.crossings(t)[0] in (5, 6, 7)
+    assert length_effect.report_lengths(48, 4) == [1, 2, 4, 8, 16, 32, 48]
+    assert length_effect.report_lengths(30, 3) == [1, 2, 3, 4, 8, 16, 30]
+
+
+def test_window_mean_is_the_ratio_window_cut_at_the_run():
+    e, v = np.arange(1, 11), np.arange(1, 11, dtype=float)
+    assert stats.window_mean(e, v, 1) == 1.0                     # 0.8 .. 1.25
+    assert stats.window_mean(e, v, 8) == pytest.approx(np.mean([7, 8, 9, 10]))   # 6.4 .. 10
+    assert stats.window_mean(e, v, 10) == pytest.approx(np.mean([8, 9, 10]))     # cut at 10
