@@ -16,7 +16,7 @@ endif
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all notebooks setup test unit unit-jax plan calibrate bench device-prep $(NOTEBOOKS) index list clean lab
+.PHONY: all notebooks setup test unit unit-jax plan calibrate bench device-prep $(NOTEBOOKS) index claims list clean lab
 .DEFAULT_GOAL := all
 
 # The notebooks' kernel (their metadata names it) runs this venv's Python. It is
@@ -44,8 +44,9 @@ lab: setup                         ## JupyterLab on notebooks/ with the project'
 # notebooks render in parallel (each is mostly one process's start-up and drawing);
 # JOBS=1 runs them one after another
 JOBS ?= 2
-all:                               ## every notebook of PROFILE, then results/PROFILE/README.md
+all:                               ## every notebook of PROFILE, the claims ledger, then results/PROFILE/README.md
 	$(MAKE) --no-print-directory -j$(JOBS) notebooks
+	$(MAKE) --no-print-directory claims
 	$(MAKE) --no-print-directory index
 
 # the notebooks that have a params/<notebook>/PROFILE.yaml
@@ -66,8 +67,12 @@ $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFI
 	$(PY) -m papermill -k python3 --cwd notebooks --log-output -p profile $(PROFILE) \
 		notebooks/$@.ipynb $(RESULTS)/$(PROFILE)/$@.ipynb
 
-index: setup
+index: setup                       ## results/PROFILE/README.md: the ledger, then every table and figure
 	$(PY) -m lib index --profile $(PROFILE)
+
+# the ledger of the default profile also fills the README's "What we found"
+claims: setup                      ## results/PROFILE/claims.{csv,md} from the finished runs (trains nothing)
+	$(PY) -m lib claims --profile $(PROFILE) $(if $(filter $(PROFILE),$(shell $(NAMES) default-profile)),--readme)
 
 test: setup                        ## unit tests + nbval (smoke) on TensorFlow, then the unit tests on JAX
 	$(PY) -m pytest

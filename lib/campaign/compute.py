@@ -29,7 +29,7 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
 
     ``executor="local"`` trains in this process, one run after another; runs
     another process is training are waited for at the end. ``"ray"`` makes
-    each run a Ray task (``lib.executors``; ``executor_options`` go there)."""
+    each run a Ray task (``lib.campaign.executors``; ``executor_options`` go there)."""
     P, runs = notebook_runs(notebook, profile, overrides, only)
     distinct = {spec_id(r["spec"]): r for r in runs}   # rows may share a run
     todo = [r for r in distinct.values() if not is_finished(run_dir(r["spec"], profile))]

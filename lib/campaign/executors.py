@@ -4,7 +4,7 @@ Ray is the engine: it places tasks on the machines of a cluster (or of this
 machine), retries a task whose worker died, and reports results. A task
 trains its run with ``cache.ensure`` exactly as the in-process path does, so
 the run directory, its lock, resume and caching are the same; the results
-root must be storage that every worker sees (the README shows the cluster
+root must be storage that every worker sees (docs/operations.md shows the cluster
 case). ``RAY_ADDRESS`` names an existing cluster; without it a local Ray is
 started with this machine's resources.
 """

@@ -49,7 +49,7 @@ def notebook_runs(notebook: str, profile: str, overrides: dict | None = None,
                   only: dict | None = None) -> tuple[dict, list]:
     """The profile's parameters and its runs (``labels`` and ``spec`` each; a
     run that is the prefix of a longer one is that one read at ``at_epoch``:
-    ``lib.spec.read_prefixes``). ``only`` keeps the runs whose labels have
+    ``lib.training.spec.read_prefixes``). ``only`` keeps the runs whose labels have
     these values (e.g. ``{"series": "decayed"}``)."""
     P = load(notebook, profile, overrides)
     runs = read_prefixes(experiments.get(notebook).runs(P))

@@ -54,7 +54,7 @@ def training_time(model_cfgs: dict, profile: str, *, batch_size: int = 128, batc
                   repeats: int = 3, jit_compile: bool = True, seed: int = 0,
                   epoch_images: int = 50_000) -> pd.DataFrame:
     """Seconds per training batch of each model in ``model_cfgs`` (name ->
-    ``lib.models.build`` kwargs), cached; see ``measure_training_time``."""
+    ``lib.training.models.build`` kwargs), cached; see ``measure_training_time``."""
     request = dict(models=model_cfgs, batch_size=batch_size, batches=batches, repeats=repeats,
                    jit_compile=jit_compile, seed=seed, epoch_images=epoch_images)
     return cached_measurement("training_time", request, profile,

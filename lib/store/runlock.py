@@ -6,7 +6,7 @@ that ``flock`` when the process ends, however it ends (``kill -9`` included),
 so a lock file left by a dead process is free to take: the next process takes
 it over and says whose it was. On shared storage this needs a filesystem
 whose ``flock`` is seen by every machine (NFSv4, Lustre, CephFS and GPFS are;
-see the README's cluster section).
+see docs/operations.md, the cluster section).
 
     with RunLock(run_dir) as lock:     # raises Locked if another process has it
         ...

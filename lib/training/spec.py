@@ -23,11 +23,11 @@ from ..store.paths import content_id
 BASE: dict = {
     "notebook": None,                           # which notebook's runs (keeps ids apart)
     "dataset": {"name": "cifar10"},             # + train_subset / val_subset / test_subset / subset_seed
-    "model": None,                              # lib.models.build(**model)
+    "model": None,                              # lib.training.models.build(**model)
     "loss": {"name": "categorical_crossentropy"},
     "optimizer": {"name": "adam", "learning_rate": 1e-3},
-    "lr_schedule": {"name": "constant"},        # see lib.schedules
-    "mixing": {"name": "none"},                 # none | bc | bc_plus | mixup (lib.pipeline)
+    "lr_schedule": {"name": "constant"},        # see lib.training.schedules
+    "mixing": {"name": "none"},                 # none | bc | bc_plus | mixup (lib.training.pipeline)
     "augment": {"standard_da": False},          # flip + shift in the pipeline (before mixing)
     "batch_size": None,
     "epochs": None,
@@ -39,7 +39,7 @@ EXTRA_KEYS = ("input", "target_smoothing")
 
 #: Defaults of the settings a spec may leave out, as "section.key" -> value.
 OPTIONAL: dict = {
-    "input": "unit",                  # pixel scaling: unit | zero_mean | pixel_mean (lib.pipeline)
+    "input": "unit",                  # pixel scaling: unit | zero_mean | pixel_mean (lib.training.pipeline)
     "target_smoothing": 0.0,          # smoothing of the targets in the data, seen by any loss
     "augment.max_shift": 4,           # standard DA: largest shift in pixels
     "augment.keras_da": None,         # Keras DA layers in front of the model (after mixing)

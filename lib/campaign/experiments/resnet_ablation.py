@@ -3,7 +3,7 @@
 
 Step k keeps everything of step k-1: 0 base, 1 +DA, 2 +BN, 3 +residual,
 4 +GAP, 5 +dropout, 6 +mixup, 7 +AMSGrad. Model changes live in
-``lib.models.resnet_ablation``; this module adds the training changes.
+``lib.training.models.resnet_ablation``; this module adds the training changes.
 """
 
 from __future__ import annotations
