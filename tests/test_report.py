@@ -99,3 +99,25 @@ def test_bn_momentum_clause_only_when_the_profile_departs_from_the_article():
     assert text.endswith("leave the slower average behind")
     slower = report.bn_momentum_clause(0.999, 0.9)
     assert "(the article: 0.9)" in slower and "behind" not in slower
+
+
+@pytest.mark.backend_free
+def test_a_damaged_run_never_reaches_a_table(results, tiny_spec, tiny_data):
+    """The index, plan's speeds and the ledger read runs through the checked
+    readers: a metrics.json that does not parse, or a history shorter than it
+    says, is left out instead of counted."""
+    from lib.campaign import cache, plan
+    from lib.store.runfiles import CorruptRunError, cpu_id
+    from lib.training.spec import configuration, spec_id
+    good = dict(tiny_spec, notebook="natural_artificial_loss")
+    bad = dict(good, seed=1)
+    for s in (good, bad):
+        cache.ensure(s, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert report.run_scales("smoke")["natural_artificial_loss"].startswith("2 finished runs")
+    metrics = cache.run_dir(bad, "smoke") / "metrics.json"
+    metrics.write_text(metrics.read_text()[:40])                  # cut short: not JSON
+    assert report.run_scales("smoke")["natural_artificial_loss"].startswith("1 finished runs")
+    speeds = plan.finished_throughput("smoke", cpu_id())
+    assert speeds[spec_id(configuration(good))]["runs"] == 1
+    with pytest.raises(CorruptRunError):
+        cache.load(cache.run_dir(bad, "smoke"))
