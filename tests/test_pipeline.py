@@ -69,3 +69,36 @@ def test_shift_after_mixing_flips_and_shifts_the_finished_batch():
     expected = augment.flip_and_shift(xp, np.random.default_rng([3, 1, 1, 3]), 3)
     np.testing.assert_array_equal(xm, expected)                # one transform of the mix
     assert not np.array_equal(xm, xp)
+
+
+@pytest.mark.parametrize("mixing", ["none", "bc", "mixup"])
+@pytest.mark.parametrize("mode", ["zero_mean", "pixel_mean"])
+def test_training_batches_are_normalised_as_the_held_out_images_are(mixing, mode):
+    """Every mixing applies the spec's input normalisation to its training
+    batches: the batch equals the unit-scaled one (same seed, same mixing
+    draws) normalised afterwards, which for these weighted sums equals mixing
+    normalised images."""
+    x = np.random.default_rng(1).integers(0, 255, (64, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(64) % 10
+    kw = dict(batch_size=16, mixing=mixing, seed=5, standard_da=True)
+    if mixing == "bc":
+        kw["step_size"] = 8
+    unit, normed = (MixingBatches(x, y, normalization=n, **kw).batch(1)[0]
+                    for n in ("unit", mode))
+    if mode == "pixel_mean":
+        np.testing.assert_allclose(normed, unit - training_pixel_mean(x), atol=1e-5)
+    else:
+        np.testing.assert_allclose(normed, unit - unit.mean(axis=(1, 2, 3), keepdims=True),
+                                   atol=1e-5)
+        np.testing.assert_allclose(normed.mean(axis=(1, 2, 3)), 0.0, atol=1e-5)
+        np.testing.assert_allclose(normalize(x[:4], mode).mean(axis=(1, 2, 3)), 0.0, atol=1e-5)
+
+
+def test_bc_plus_refuses_a_normalisation_it_cannot_apply_alike():
+    x = np.zeros((16, 32, 32, 3), np.uint8)
+    y = np.arange(16) % 10
+    assert MixingBatches(x, y, batch_size=8, mixing="bc_plus").norm == "zero_mean"
+    with pytest.raises(ValueError, match="BC\\+ mixing trains on zero-mean images"):
+        MixingBatches(x, y, batch_size=8, mixing="bc_plus", normalization="pixel_mean")
+    with pytest.raises(ValueError, match="unknown normalization"):
+        MixingBatches(x, y, batch_size=8, normalization="imagenet")

@@ -39,10 +39,30 @@ def training_pixel_mean(x_train) -> np.ndarray:
 
 
 def input_normalization(mixing: str, requested: str | None = None) -> str:
-    """BC+ fixes its own normalization; otherwise the spec's choice (default unit)."""
+    """BC+ is defined on zero-mean images, so it fixes its own normalization
+    (and refuses another that would not be applied alike to the held-out
+    images); otherwise the spec's choice (default unit)."""
     if mixing == "bc_plus":
+        if requested not in (None, "unit", "zero_mean"):
+            raise ValueError(f"BC+ mixing trains on zero-mean images; input {requested!r} "
+                             "cannot be applied to its training batches alike")
         return "zero_mean"
+    if requested is not None and requested not in NORMALIZATIONS:
+        raise ValueError(f"unknown normalization {requested!r}; expected one of {NORMALIZATIONS}")
     return requested or "unit"
+
+
+def normalize_mixed(mixed: np.ndarray, mode: str, pixel_mean=None) -> np.ndarray:
+    """``mode`` applied to a batch mixed from unit-scaled images. mixup's and
+    BC's mixes are weighted sums whose weights add to one, so removing a
+    constant (the training pixel mean) or each image's own mean after mixing
+    equals mixing images normalized that way: the training batches get what
+    the held-out images get."""
+    if mode == "pixel_mean":
+        return mixed - pixel_mean
+    if mode == "zero_mean":
+        return mixed - mixed.mean(axis=(1, 2, 3), keepdims=True)
+    return mixed
 
 
 class MixingBatches(keras.utils.PyDataset):
@@ -134,13 +154,13 @@ class MixingBatches(keras.utils.PyDataset):
             mixed, soft, lam = augment.mixup(normalize(images), augment.one_hot(labels),
                                              normalize(x2), augment.one_hot(y2), rng, self.alpha)
             info.update(partner_images=x2, partner_labels=y2, lam=lam)
-            if self.pixel_mean is not None:   # mixing commutes with subtracting a constant
-                mixed = mixed - self.pixel_mean
-            return mixed, soft, info
+            return normalize_mixed(mixed, self.norm, self.pixel_mean), soft, info
         mix = augment.bc_mix if self.mixing == "bc" else augment.bc_plus_mix
         x = normalize(images, "unit")
         mixed, soft, r, partners = mix(x, labels, rng, repeats=self.repeats)
         info.update(r=r, partners=partners)
+        if self.mixing == "bc":   # BC+ returns zero-mean mixes itself
+            mixed = normalize_mixed(mixed, self.norm, self.pixel_mean)
         return mixed, soft, info
 
     def set_epoch(self, epoch: int):
