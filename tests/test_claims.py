@@ -138,3 +138,23 @@ def test_window_mean_is_the_ratio_window_cut_at_the_run():
     assert stats.window_mean(e, v, 1) == 1.0                     # 0.8 .. 1.25
     assert stats.window_mean(e, v, 8) == pytest.approx(np.mean([7, 8, 9, 10]))   # 6.4 .. 10
     assert stats.window_mean(e, v, 10) == pytest.approx(np.mean([8, 9, 10]))     # cut at 10
+
+
+def test_length_effect_tables_and_figures_for_the_headline_claims(tmp_path, monkeypatch):
+    """A headline claim with finished long runs gets its table at the reported
+    lengths and its figure, with the decayed pair's gain taken from the ledger."""
+    from lib.campaign import compute
+    monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path))
+    hist = _hist(lambda e: 0.01, epochs=12).rename(columns={"arm": "case"})
+    long = hist.groupby(["case", "seed"], as_index=False)["epoch"].max().assign(
+        series="long", epochs=12)
+    monkeypatch.setattr(compute, "ensure_all", lambda nb, profile, **kw: (
+        long if nb == "bc_learning" else pd.DataFrame()))
+    monkeypatch.setattr(compute, "load_histories", lambda table, profile: hist)
+    ledger = pd.DataFrame([{"key": "bc.0-1", "series": "decayed", "ours": 1.5, "ci95_low": 0.5,
+                            "ci95_high": 2.5, "n": 6, "epochs": 4}])
+    figs = claims.write_length_effects("budget", ledger, log=lambda s: None)
+    assert [f.name for f in figs] == ["length_effect_0-1.png"] and figs[0].stat().st_size > 0
+    t = pd.read_csv(tmp_path / "budget" / "tables" / "bc_learning_length_effect_0-1.csv")
+    assert t["epochs"].tolist() == [1, 2, 4, 8, 12]          # 1, 2, 4, 8, the end, and 4
+    assert t["ours"].to_numpy() == pytest.approx(0.011, abs=1e-9)

@@ -254,7 +254,7 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                                  _compare(t, c), int(t["epochs"].iloc[0]),
                                  "last epoch, after the example's decay", P_paper))
     elif len(long) and {c.a, c.b} <= set(long[c.by]):
-        by_epoch = length_effect.by_epoch(compute.load_histories(long, profile), c.by, c.a, c.b)
+        by_epoch = long_effect(c, table, profile)
         last = by_epoch.iloc[-1]
         others = "; ".join(f"{int(r.epochs)}: {100 * r.ours:+.2f} [{100 * r.ci95_low:+.2f}, "
                            f"{100 * r.ci95_high:+.2f}]" for r in by_epoch.itertuples()
@@ -268,6 +268,51 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                                      "mde": last.mde}, int(last.epochs),
                          f"window mean ({stats.WINDOW_NAME})", P_paper, note=note))
     return rows
+
+
+def long_effect(c: Claim, table: pd.DataFrame, profile: str) -> pd.DataFrame | None:
+    """The claim's gain at every epoch of its finished long runs
+    (:func:`length_effect.by_epoch`), or ``None`` without a long pair."""
+    long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])]
+    if not c.long or not len(long) or not {c.a, c.b} <= set(long[c.by]):
+        return None
+    return length_effect.by_epoch(compute.load_histories(long, profile), c.by, c.a, c.b)
+
+
+def write_length_effects(profile: str, ledger_table: pd.DataFrame, log=print) -> list:
+    """For every headline claim with finished long runs of a constant-rate
+    recipe: ``tables/<nb>_length_effect_<key>.{csv,md}`` (the reported lengths)
+    and ``figures/<nb>/length_effect_<key>.png``, the decayed pair and the
+    article's gain marked. Returns the figure paths."""
+    import matplotlib.pyplot as plt
+
+    out = []
+    for c in (c for c in claims() if c.headline and c.long and c.notebook != "mixup_baseline"):
+        table = compute.ensure_all(c.notebook, profile, train=False, log=lambda s: None)
+        by_epoch = long_effect(c, table, profile) if len(table) else None
+        if by_epoch is None or by_epoch.empty:
+            continue
+        P, P_paper = profiles.load(c.notebook, profile), profiles.load(c.notebook, "paper")
+        name = f"length_effect_{c.key.split('.', 1)[1]}"
+        shown = by_epoch[by_epoch["epochs"].isin(
+            length_effect.report_lengths(int(by_epoch["epochs"].max()), P["epochs"]))]
+        report.write_table(shown, profile, f"{c.notebook}_{name}")
+        dec = ledger_table[(ledger_table["key"] == c.key) & (ledger_table["series"] == "decayed")]
+        decayed = None
+        if len(dec) and pd.notna(dec["ours"].iloc[0]):
+            d = dec.iloc[0]
+            decayed = {"epochs": int(d["epochs"]), "ours": d["ours"] / 100,
+                       "ci95_low": d["ci95_low"] / 100, "ci95_high": d["ci95_high"] / 100,
+                       "n_pairs": d["n"]}
+        article = ((P_paper["epochs"], c.article_effect) if c.article_effect is not None
+                   else None)
+        fig = length_effect.figure(by_epoch, decayed=decayed, article=article,
+                                   title=f"{c.text}: gain against training length, "
+                                         f"{profile} profile", baseline=f"{c.by} {c.a}")
+        out.append(report.save_figure(fig, profile, c.notebook, name))
+        plt.close(fig)
+        log(f"wrote {out[-1]}")
+    return out
 
 
 def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict) -> list[dict]:
@@ -368,6 +413,7 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
 def write(profile: str, log=print) -> tuple:
     """``results/<profile>/claims.csv`` and ``claims.md``; their paths."""
     table = ledger(profile, log=log)
+    write_length_effects(profile, table, log=log)
     root = profile_dir(profile)
     root.mkdir(parents=True, exist_ok=True)
     table.to_csv(root / "claims.csv", index=False)
