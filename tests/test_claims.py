@@ -75,18 +75,24 @@ def test_a_claims_rows_are_its_comparisons_on_each_series():
 
 def test_summary_counts_each_claim_once_at_its_most_decisive_measurement():
     t = pd.DataFrame([
-        {"article": "bc_learning", "key": "k1", "series": "article", "epochs": 4,
+        {"article": "bc_learning", "key": "k1", "series": "article", "epochs": 4, "ours": 0.1,
          "status": Status.UNRESOLVED},
-        {"article": "bc_learning", "key": "k1", "series": "long", "epochs": 48,
+        {"article": "bc_learning", "key": "k1", "series": "long", "epochs": 48, "ours": 1.0,
          "status": Status.SUPPORTED},
-        {"article": "bc_learning", "key": "k2", "series": "decayed", "epochs": 4,
+        {"article": "bc_learning", "key": "k2", "series": "decayed", "epochs": 4, "ours": -1.0,
          "status": Status.CONTRADICTED},
-        {"article": "bc_learning", "key": "k2", "series": "article", "epochs": 4,
-         "status": Status.UNRESOLVED}])
+        {"article": "bc_learning", "key": "k2", "series": "article", "epochs": 4, "ours": 0.2,
+         "status": Status.UNRESOLVED},
+        # a long series with no finished runs yet does not outrank a measured row
+        {"article": "bc_learning", "key": "k3", "series": "long", "epochs": 48, "ours": math.nan,
+         "status": Status.UNRESOLVED},
+        {"article": "bc_learning", "key": "k3", "series": "article", "epochs": 4, "ours": 2.0,
+         "status": Status.SMALLER}])
+    assert claims.decisive(t)["series"].tolist() == ["long", "decayed", "article"]
     s = claims.summary(t).set_index("article")
-    assert s.loc["bc_learning", "claims"] == 2
+    assert s.loc["bc_learning", "claims"] == 3
     assert s.loc["bc_learning", "supported"] == 1 and s.loc["bc_learning", "contradicted"] == 1
-    assert "unresolved" not in s.columns
+    assert s.loc["bc_learning", "smaller than claimed"] == 1 and "unresolved" not in s.columns
 
 
 def test_every_status_in_the_committed_ledger_follows_from_its_numbers():

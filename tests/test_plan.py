@@ -136,7 +136,7 @@ def test_every_paper_configuration_of_bc_learning_starts(backend, tmp_path):
     KL loss, BC / BC+ / none, with and without DA, XLA) build, compile and
     train on real CIFAR-10 and report images/s. The batch is capped at 32 here
     (BC's groups in proportion) to keep `make test` short on a CPU; run
-    `python -m lib.runs check bc_learning --profile paper` for the full batches."""
+    `python -m lib check bc_learning --profile paper` for the full batches."""
     pytest.importorskip(backend)
     if not os.environ.get("CIFAR10_PATH"):
         pytest.skip("needs the real CIFAR-10 (set CIFAR10_PATH)")

@@ -1,4 +1,4 @@
-"""lib.runs: the run cache and its command line."""
+"""lib.campaign.cache, compute and profiles: the run cache, computing a profile, and the command line."""
 
 import json
 import os

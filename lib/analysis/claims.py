@@ -361,13 +361,25 @@ def ledger(profile: str, log=lambda s: None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def decisive(ledger_table: pd.DataFrame) -> pd.DataFrame:
+    """Each claim's most decisive row: one with a measurement first, then the
+    long series, else the decayed one, else the article's recipe, the longest
+    first; claims in the ledger's order."""
+    t = ledger_table.assign(
+        _empty=ledger_table["ours"].isna() & ~ledger_table["status"].eq(Status.NOT_TESTABLE),
+        _rank=ledger_table["series"].map({"long": 0, "decayed": 1, "article": 2}),
+        _order=range(len(ledger_table)))
+    first = t.groupby("key", sort=False)["_order"].transform("min")
+    return (t.assign(_first=first)
+            .sort_values(["_first", "_empty", "_rank", "epochs"], ascending=[True, True, True, False])
+            .groupby("key", sort=False).head(1)
+            .drop(columns=["_empty", "_rank", "_order", "_first"]))
+
+
 def summary(ledger_table: pd.DataFrame) -> pd.DataFrame:
     """Per article: how many claims have each status, counting each claim once
-    at its most decisive measurement (long, else decayed, else the article's)."""
-    best = (ledger_table.assign(rank=ledger_table["series"].map({"long": 0, "decayed": 1,
-                                                                 "article": 2}))
-            .sort_values(["key", "rank", "epochs"], ascending=[True, True, False])
-            .groupby("key", sort=False).head(1))
+    at its most decisive measurement (:func:`decisive`)."""
+    best = decisive(ledger_table)
     counts = pd.crosstab(best["article"], best["status"].map(lambda s: STATUS_WORDS[Status(s)]))
     order = [STATUS_WORDS[s] for s in Status if STATUS_WORDS[s] in counts.columns]
     counts = counts[order].reindex([nb for nb in profiles.notebooks() if nb in counts.index])
@@ -428,16 +440,15 @@ README_MARKERS = ("<!-- ledger:start -->", "<!-- ledger:end -->")
 def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
     """What the top-level README shows: the summary per article and the
     headline claims' most decisive rows, linking the whole ledger."""
-    best = (ledger_table[ledger_table["headline"]]
-            .assign(rank=lambda t: t["series"].map({"long": 0, "decayed": 1, "article": 2})))
-    lines = [report.to_markdown(summary(ledger_table)).rstrip(), "",
-             "| headline claim | article | ours [95 % CI], series, epochs | status |",
+    best = decisive(ledger_table[ledger_table["headline"]])
+    lines = ["Claims per article by status, each at its most decisive measurement "
+             "(long runs, else both arms ending on a decay, else the article's recipe):", "",
+             report.to_markdown(summary(ledger_table)).rstrip(), "",
+             "| headline claim | article | ours, points [95 % CI] (series, epochs, n) | status |",
              "| --- | --- | --- | --- |"]
-    for key, g in best.groupby("key", sort=False):
-        for r in g.sort_values(["rank", "epochs"], ascending=[True, False]).itertuples():
-            lines.append(f"| {r.claim} | {_article_cell(r)} | "
-                         f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}], {r.series}, "
-                         f"{r.epochs} | {r.status_text} |")
+    for r in best.itertuples():
+        lines.append(f"| {r.claim} | {_article_cell(r)} | {_fmt(r.ours)} [{_fmt(r.ci95_low)}, "
+                     f"{_fmt(r.ci95_high)}] ({r.series}, {r.epochs}, {r.n}) | {r.status_text} |")
     lines += ["", f"Every claim, with its notes: [results/{profile}/claims.md]"
                   f"(results/{profile}/claims.md)."]
     return "\n".join(lines)
