@@ -72,8 +72,54 @@ def test_bars_vs_article():
     assert [x.get_text() for x in ax.get_xticklabels()][0] == "0 none\nn=3"
 
 
+def _noisy_table(keys=(0, 1, 2), seeds=(0, 1, 2)):
+    rng = np.random.default_rng(1)
+    return pd.DataFrame([{"case": k, "seed": s,
+                          "final_test_accuracy": 0.5 + 0.02 * k + 0.01 * s + rng.normal(0, 0.004)}
+                         for k in keys for s in seeds])
+
+
+def test_levels_vs_article_fits_our_runs_and_writes_the_article_off_the_axis():
+    t = pd.concat([_table(), pd.DataFrame([{"case": 3, "seed": 0, "final_test_accuracy": 0.55}])],
+                  ignore_index=True)
+    s = stats.summarize(t, "case", metrics=("final_test_accuracy",),
+                        article={0: 0.9, 1: 0.92, 2: 0.545})
+    fig = plots.levels_vs_article(s, t, "case", {0: "none", 1: "BC", 2: "BC+"},
+                                  notes={3: "8× the images"})
+    ax = fig.axes[0]
+    assert not ax.patches                                   # levels, not bars from 0
+    assert len([l for l in ax.lines if l.get_marker() == "."]) == 4     # seed dots per case
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert "article (one run); off this axis: its value at the edge" in legend
+    # the axis fits our runs (0.50-0.56), not the article's 0.9: no stretching
+    lo, hi = ax.get_ylim()
+    assert lo > 0.4 and hi < 0.7
+    # the article's 0.545 falls on the axis: marked over its own bar ...
+    article = [l for l in ax.lines if l.get_marker() == "_" and l.get_color() == "C3"]
+    assert len(article) == 1 and list(article[0].get_xdata()) == [2]
+    assert list(article[0].get_ydata()) == pytest.approx([0.545])
+    # ... the ones off it are written at the edge, with their value
+    texts = [a.get_text() for a in ax.texts]
+    assert "article\n0.900 ↑" in texts and "article\n0.920 ↑" in texts
+    # the one-seed arm is hollow, and its note sits inside the figure
+    hollow = [l for l in ax.lines if l.get_markerfacecolor() == "white" and len(l.get_xdata())]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [3]
+    assert "one seed only: no spread" in legend and "8× the images" in texts
+    assert [x.get_text() for x in ax.get_xticklabels()][0] == "0 none\nn=3"
+
+
+def test_levels_vs_article_marks_article_levels_on_the_axis():
+    t = _noisy_table()
+    s = stats.summarize(t, "case", metrics=("final_test_accuracy",), article={0: 0.51, 1: 0.53})
+    ax = plots.levels_vs_article(s, t, "case").axes[0]
+    article = [l for l in ax.lines if l.get_marker() == "_" and l.get_color() == "C3"]
+    assert list(article[0].get_ydata()) == pytest.approx([0.51, 0.53])
+    assert not ax.texts
+    assert "article (one run)" in [x.get_text() for x in ax.get_legend().get_texts()]
+
+
 def test_gains_one_interval_per_row_with_article():
-    t = _table()
+    t = _noisy_table()
     ch = stats.compare_many(t, "case", [(0, 1, "one"), (0, 2, "two")], article={0: 0.5, 1: 0.6, 2: 0.55})
     fig = plots.gains(ch, title="t")
     ax = fig.axes[0]
@@ -82,6 +128,25 @@ def test_gains_one_interval_per_row_with_article():
     article = [l for l in ax.lines if l.get_marker() == "D"]
     assert len(article) == 1 and article[0].get_xdata() == pytest.approx([10.0, 5.0])
     assert len(ax.texts) == 2                               # the verdicts
+
+
+def test_gains_mark_one_seed_rows_and_confounds_inside_the_figure():
+    t = pd.concat([_noisy_table(keys=(0, 1)), _noisy_table(keys=(2,), seeds=(0,))], ignore_index=True)
+    ch = stats.compare_many(t, "case", [(0, 1, "one"), (1, 2, "batch")])
+    ax = plots.gains(ch, notes={(1, 2): "confounded: 8× the images"}).axes[0]
+    assert len(ax.containers) == 1                          # one interval: row "one"
+    hollow = [l for l in ax.lines if l.get_markerfacecolor() == "white" and len(l.get_xdata())]
+    assert len(hollow) == 1 and list(hollow[0].get_ydata()) == [0]   # the lower row, "batch"
+    texts = [a.get_text() for a in ax.texts]
+    assert "one run on a side: no interval; confounded: 8× the images" in texts
+    assert "ours: no interval" in [x.get_text() for x in ax.get_legend().get_texts()]
+
+
+def test_gains_draw_a_change_without_spread_hollow():
+    ch = stats.compare_many(_table(), "case", [(0, 1, "one")])   # every seed +0.02: no spread
+    ax = plots.gains(ch).axes[0]
+    assert not ax.containers
+    assert "no spread: no interval" in [a.get_text() for a in ax.texts]
 
 
 def test_gains_labels_say_how_many_seeds_were_paired():
@@ -110,14 +175,18 @@ def test_sweep_with_seeds_and_article():
     t = pd.DataFrame({"alpha": [0.0, 0.0, 0.2, 0.2, 1.0], "seed": [0, 1, 0, 1, 0],
                       "final_test_accuracy": [0.5, 0.52, 0.55, 0.56, 0.4]})
     s = stats.summarize(t, "alpha", metrics=("final_test_accuracy",))
-    fig = plots.sweep(s, "alpha", t, article={0.0: 0.6, 0.2: 0.62})
+    fig = plots.sweep(s, "alpha", t, article={0.0: 0.9, 0.2: 0.92})
     ax = fig.axes[0]
     assert len(ax.containers) == 1
     assert [x.get_text() for x in ax.get_legend().get_texts()] == [
-        "one run only (n=1): no spread", "each seed", "article (one run)", "ours: mean ± std"]
+        "one run only (n=1): no spread", "each seed",
+        "article (one run); off this axis: its value at the edge", "ours: mean ± std"]
+    lo, hi = ax.get_ylim()
+    assert hi < 0.7                                         # not stretched to the article's 0.9
+    assert [a.get_text() for a in ax.texts][3:] == ["article\n0.900 ↑", "article\n0.920 ↑"]
     hollow = [l for l in ax.lines if l.get_markerfacecolor() == "white"]
     assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [1.0]   # alpha 1.0 has one run
-    assert [a.get_text() for a in ax.texts] == ["n=2", "n=2", "n=1"]
+    assert [a.get_text() for a in ax.texts][:3] == ["n=2", "n=2", "n=1"]
 
 
 def test_gradient_check_two_panels():
@@ -134,7 +203,7 @@ def test_box_with_points_lr_curves_and_accuracy_vs_cost():
                                 ref={0.5: ("line", "C3")})
     assert [x.get_text() for x in fig.axes[0].get_xticklabels()] == ["2\nn=3", "zero\nn=3"]
     fig = plots.lr_curves(_hist(), "case", [0, 1], {0: "constant"})
-    assert len(fig.axes[0].lines) == 4                      # 2 keys × 2 seeds
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]     # a panel per key, 2 seeds each
     arch = pd.DataFrame({"model": ["a", "b"], "params": [1000, 5000], "n_seeds": [2, 2],
                          "latency_ms_median": [1.0, 2.0], "latency_ms_p10": [0.9, 1.8],
                          "latency_ms_p90": [1.2, 2.5], "final_test_accuracy_mean": [0.5, 0.6],
@@ -146,6 +215,36 @@ def test_box_with_points_lr_curves_and_accuracy_vs_cost():
 def test_progress_animation(tmp_path):
     path = plots.progress_animation(_hist(epochs=2), "case", [0, 1], tmp_path / "p.gif", {0: "a"})
     assert path.stat().st_size > 0
+
+
+def test_progress_first_frame_has_data_and_a_key():
+    fig, draw, frames = plots.progress_frames(_hist(epochs=3), "case", [0, 1], {0: "a"})
+    assert frames == 3
+    draw(0)
+    lines = [l for ax in fig.axes for l in ax.lines]
+    assert len(lines) == 8                                  # 2 panels × 2 seeds × train/test
+    assert all(len(l.get_xdata()) == 1 and l.get_marker() not in ("", "None") for l in lines)
+    key = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert key == ["train", "test", "seed 0", "seed 1"]
+    draw(2)
+    assert all(len(l.get_xdata()) == 3 for l in lines)
+
+
+def test_lr_curves_one_panel_per_schedule_none_hidden():
+    h = pd.concat([_hist(keys=("constant", "plateau", "cosine"))], ignore_index=True)
+    h.loc[h["case"] != "cosine", "lr"] = 1e-3               # a plateau that never fired
+    t = np.linspace(0, 4, 41)
+    cosine = (list(t), list(1e-3 * 0.5 * (1 + np.cos(np.pi * t / 4))))
+    fig = plots.lr_curves(h, "case", ["constant", "plateau", "cosine"],
+                          schedules={"constant": ([0, 4], [1e-3, 1e-3]), "cosine": cosine},
+                          notes={"plateau": "did not fire within the run: not a test"})
+    axes = fig.axes
+    assert len(axes) == 3 and [ax.get_title() for ax in axes] == ["constant", "plateau", "cosine"]
+    # the constant schedule and the plateau that never fired each have a panel
+    assert [len(ax.lines) for ax in axes] == [3, 2, 3]
+    assert len(axes[2].lines[0].get_xdata()) == 41          # the cosine per step, not per epoch
+    assert "did not fire" in axes[1].texts[0].get_text()
+    assert all(ax.get_yscale() == "log" for ax in axes)
 
 
 def test_mixing_grid_soft_labels_in_titles():
@@ -177,8 +276,9 @@ def test_effect_vs_budget_log_epochs_intervals_and_article():
     rows += [("a", 9, 2.0, 8, 0.7), ("b", 9, 2.0, 8, 0.75)]     # one run each: no interval
     t = pd.DataFrame(rows, columns=["arm", "seed", "budget", "epochs", "final_test_accuracy"])
     effect = stats.compare_by_budget(t, "arm", "a", "b")
-    fig = plots.effect_vs_budget(effect, article=(250, 0.0183), title="t")
+    fig = plots.effect_vs_budget(effect, article=(250, 0.0183), title="t", profile_epochs=4)
     ax = fig.axes[0]
+    assert "this profile's length (4 epochs)" in [x.get_text() for x in ax.get_legend().get_texts()]
     assert ax.get_xscale() == "log"
     assert [x.get_text() for x in ax.get_xticklabels()] == ["1", "2", "4", "8", "250"]
     assert len(ax.containers) == 3                          # three budgets with an interval

@@ -1,6 +1,13 @@
 """Figures shared by the notebooks (matplotlib), one function per kind of
 figure. Every function returns the figure (``progress_animation`` the path
-of the saved GIF); saving is ``lib.analysis.report.save_figure``."""
+of the saved GIF); saving is ``lib.analysis.report.save_figure``, and saving
+and showing in a notebook ``lib.analysis.notebook.show_figure``.
+
+Consistent with the inference (``lib.analysis.stats``): comparisons are drawn
+as differences with their 95 % interval and the article's change marked;
+levels on an axis fitted to our runs (the article's values off that axis are
+written at its edge, never stretched to); one-seed arms hollow, and notes
+(confounds) written inside the figure."""
 
 from __future__ import annotations
 
@@ -113,6 +120,90 @@ def learning_curves(hist: pd.DataFrame, by: str, labels: dict | None = None, err
     return fig
 
 
+def _fit_limits(values, pad: float = 0.12) -> tuple[float, float]:
+    """y limits that show ``values`` (nan ignored) and their differences."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+    span = max(hi - lo, 0.01)   # a flat set still gets an axis
+    return lo - pad * span, hi + pad * span
+
+
+def _article_levels(ax, x, values, lo: float, hi: float, marker: str = "_", ms: float = 28,
+                    label: str = "article (one run)") -> int:
+    """The article's levels at ``x``: marked where they fall inside ``lo``..``hi``
+    (our axis), written at the axis edge with an arrow where they do not, so
+    the axis is never stretched to them. Returns how many lie off the axis."""
+    pts = [(xi, float(v)) for xi, v in zip(x, values) if v is not None and np.isfinite(float(v))]
+    inside = [(xi, v) for xi, v in pts if lo <= v <= hi]
+    outside = [(xi, v) for xi, v in pts if not lo <= v <= hi]
+    if inside:
+        ax.plot([p[0] for p in inside], [p[1] for p in inside], marker, ls="none", ms=ms,
+                mew=2.5 if marker == "_" else 1.0, color="C3", zorder=5)
+    for xi, v in outside:
+        above = v > hi
+        ax.annotate(f"article\n{v:.3f} {'↑' if above else '↓'}", (xi, 1.0 if above else 0.0),
+                    xycoords=("data", "axes fraction"), xytext=(0, -3 if above else 3),
+                    textcoords="offset points", ha="center", va="top" if above else "bottom",
+                    fontsize=7, color="C3")
+    if pts:
+        handle = dict(ls="-", lw=2.5) if marker == "_" else dict(ls="none", marker=marker)
+        ax.plot([], [], color="C3", label=label + ("; off this axis: its value at the edge"
+                                                   if outside else ""), **handle)
+    return len(outside)
+
+
+def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
+                      labels: dict | None = None, metric: str = "final_test_accuracy",
+                      title: str = "", notes: dict | None = None):
+    """Each arm's level: every seed a dot, the mean ± std over seeds
+    (``lib.stats.summarize`` output) as a point with a bar, hollow and without
+    a bar for an arm with one seed. The axis fits our runs, so it shows the
+    arms' differences; the article's single value (its ``article`` column) is
+    marked over its arm where it falls on that axis and written at the edge
+    where it does not. ``notes`` (arm -> text, e.g. "8× the images") are
+    written inside the figure under their arm."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.1 * len(summary)), 3.8))
+    x = np.arange(len(summary))
+    mean = summary[f"{metric}_mean"].to_numpy(float)
+    std = summary[f"{metric}_std"].to_numpy(float)
+    single = (summary["n_seeds"] == 1).to_numpy()
+    for i, key in enumerate(summary[by]):
+        vals = table.loc[table[by] == key, metric]
+        ax.plot(np.full(len(vals), i + 0.12), vals, ".", color="k", ms=4,
+                label="ours: each seed" if i == 0 else None)
+    ax.errorbar(x[~single], mean[~single], yerr=np.nan_to_num(std[~single]), fmt="o", ms=7,
+                capsize=5, color="C0", label="ours: mean ± std over seeds")
+    if single.any():
+        ax.plot(x[single], mean[single], "o", ms=7, mfc="white", mec="C0", mew=1.5,
+                label="one seed only: no spread")
+    lo, hi = _fit_limits(np.concatenate([table.loc[table[by].isin(summary[by]), metric],
+                                         mean - np.nan_to_num(std), mean + np.nan_to_num(std)]))
+    span = hi - lo
+    notes = {k: v for k, v in (notes or {}).items() if v and k in set(summary[by])}
+    art = summary["article"].to_numpy(float) if "article" in summary else np.full(len(x), np.nan)
+    off = np.isfinite(art) & ((art > hi) | (art < lo))
+    lo -= 0.22 * span if notes else 0.0                 # room for the notes ...
+    hi += 0.2 * span if (off & (art > hi)).any() else 0.0   # ... and the article's values
+    lo -= 0.2 * span if (off & (art < lo)).any() else 0.0
+    ax.set_ylim(lo, hi)
+    _article_levels(ax, x, art, lo, hi)
+    for i, key in enumerate(summary[by]):
+        if key in notes:
+            ax.annotate(textwrap.fill(notes[key], 16), (i, 0.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=7, color="C1", style="italic")
+    names = [f"{textwrap.fill(_label(k, labels), 14)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels: dict | None = None,
                     metric: str = "final_test_accuracy", title: str = ""):
     """Bars of our mean ± std over seeds (``lib.stats.summarize`` output),
@@ -146,10 +237,13 @@ def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels:
 
 
 def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
-          xlabel: str = "change in final test accuracy (points)"):
+          xlabel: str = "change in final test accuracy (points)", notes: dict | None = None):
     """Each change of a ``lib.stats.compare_many`` table as a point with its
     95 % interval (coloured by verdict: green helps, red hurts, grey
-    otherwise), the article's change marked beside, the verdict at the right."""
+    otherwise), the article's change marked beside, the verdict at the right.
+    A change without an interval (one run on a side, or no spread) is drawn
+    hollow and says so inside the figure; ``notes`` ((from, to) -> text,
+    e.g. "confounded: 8× the images") are written under their point."""
     names = [f"{textwrap.fill(str(row['change']), 30)}\n"
              f"({TEST_NAMES[Test(row['test'])]}, {n_text(row, sep='=')})"
              for _, row in changes.iterrows()]
@@ -157,23 +251,39 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     fig, ax = plt.subplots(figsize=(8.5, max(0.5, 0.14 * lines + 0.1) * len(changes) + 1.4))
     y = np.arange(len(changes))[::-1]
     ours = changes["ours"].to_numpy(float) * scale
-    lo = np.nan_to_num((changes["ours"] - changes["ci95_low"]).to_numpy(float) * scale)
-    hi = np.nan_to_num((changes["ci95_high"] - changes["ours"]).to_numpy(float) * scale)
-    for yi, o, l, h, v in zip(y, ours, lo, hi, changes["verdict"]):
-        ax.errorbar(o, yi, xerr=[[l], [h]], fmt="o", capsize=4, color=VERDICT_COLORS.get(v, "0.45"))
+    lo = (changes["ours"] - changes["ci95_low"]).to_numpy(float) * scale
+    hi = (changes["ci95_high"] - changes["ours"]).to_numpy(float) * scale
+    bare = ~(np.isfinite(lo) & np.isfinite(hi)) | (changes["se"].to_numpy(float) == 0)
+    for yi, o, l, h, v, b in zip(y, ours, lo, hi, changes["verdict"], bare):
+        color = VERDICT_COLORS.get(v, "0.45")
+        if b:
+            ax.plot(o, yi, "o", mfc="white", mec=color, mew=1.5, ms=7)
+        else:
+            ax.errorbar(o, yi, xerr=[[l], [h]], fmt="o", capsize=4, color=color)
     ax.plot([], [], "o", color="0.45", label="ours: mean change, 95 % t interval")
+    if bare.any():
+        ax.plot([], [], "o", mfc="white", mec="0.45", mew=1.5, label="ours: no interval")
     if "article" in changes and changes["article"].notna().any():
         ax.plot(changes["article"].to_numpy(float) * scale, y, "D", color="C3", ms=6, mfc="none",
                 mew=1.5, label="article (one run each)")
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(y, names, fontsize=7)
-    for yi, (_, row) in zip(y, changes.iterrows()):
+    for yi, o, b, (_, row) in zip(y, ours, bare, changes.iterrows()):
         ax.annotate(textwrap.fill(verdict_text(row), 24), (1.0, yi), xycoords=("axes fraction", "data"),
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+        note = [(notes or {}).get((row["from"], row["to"]), "")]
+        if b:
+            note.insert(0, "one run on a side: no interval" if Test(row["test"]) is Test.NONE
+                        else "no spread: no interval")
+        note = "; ".join(n for n in note if n)
+        if note:   # at the left edge, under the row's line: clear of points and labels
+            ax.annotate(note, (0.0, yi), xycoords=("axes fraction", "data"), xytext=(4, -6),
+                        textcoords="offset points", ha="left", va="top", fontsize=6.5,
+                        color="C1", style="italic")
     ax.set_ylim(-0.7, len(changes) - 0.3)
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
     ax.set_title(title, fontsize=10, pad=22)
     fig.tight_layout()
     return fig
@@ -202,9 +312,17 @@ def sweep(summary: pd.DataFrame, x: str, table: pd.DataFrame | None = None,
                         color=color)
     if table is not None:
         ax.plot(table[x], table[metric], ".", color="0.5", label="each seed")
+    # the axis fits our runs; the article's values off it are written at its edge
+    mean, std = s[f"{metric}_mean"], s[f"{metric}_std"].fillna(0)
+    lo, hi = _fit_limits(np.concatenate([mean - std, mean + std] + (
+        [table[metric].to_numpy(float)] if table is not None else [])))
     art = {k: v for k, v in (article or {}).items() if v is not None}
-    if art:
-        ax.plot(list(art), list(art.values()), "s", color="C3", label="article (one run)")
+    if any(v > hi for v in art.values()):
+        hi += 0.25 * (hi - lo)
+    if any(v < lo for v in art.values()):
+        lo -= 0.25 * (hi - lo)
+    ax.set_ylim(lo, hi)
+    _article_levels(ax, list(art), list(art.values()), lo, hi, marker="s", ms=6)
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_xticks(s[x])
@@ -264,31 +382,38 @@ def box_with_points(table: pd.DataFrame, by: str, metric: str, order, labels=Non
     return fig
 
 
-def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fps: int = 4):
-    """GIF of accuracy per epoch growing over time: one panel per group, one
-    line per run, train dotted and test solid. Returns the saved path."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
+def progress_frames(hist: pd.DataFrame, by: str, order, labels=None):
+    """The figure of :func:`progress_animation` and its ``draw(frame)``
+    (frame k shows epochs 1 … k + 1) and frame count. Every epoch is a
+    marker, so the first frame already shows each run's first epoch, and a
+    key says which line is which."""
+    from matplotlib.lines import Line2D
 
     order = [k for k in order if k in set(hist[by])]
     epochs = int(hist["epoch"].max())
-    fig, axes = plt.subplots(1, len(order), figsize=(2.8 * len(order), 3.0), sharey=True,
+    fig, axes = plt.subplots(1, len(order), figsize=(2.8 * len(order), 3.3), sharey=True,
                              squeeze=False)
-    lines = []
+    lines, seeds = [], sorted(hist["seed"].unique())
     for ax, key in zip(axes[0], order):
         h = hist[hist[by] == key]
-        for i, (_, run) in enumerate(h.groupby("seed")):
-            color = f"C{i % 10}"
-            tr, = ax.plot([], [], ":", color=color, lw=1)
-            te, = ax.plot([], [], "-", color=color, lw=1)
+        for seed, run in h.groupby("seed"):
+            color = f"C{seeds.index(seed) % 10}"
+            tr, = ax.plot([], [], ":", marker=".", ms=4, color=color, lw=1)
+            te, = ax.plot([], [], "-", marker="o", ms=3, color=color, lw=1)
             lines.append((run.sort_values("epoch"), tr, te))
-        ax.set_xlim(1, max(epochs, 2))
-        ax.set_title(labels.get(key, key) if labels else key, fontsize=8)
+        ax.set_xlim(0.5, max(epochs, 2) + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(textwrap.fill(str(labels.get(key, key) if labels else key), 22), fontsize=8)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     lo = min(hist["accuracy"].min(), hist["test_accuracy"].min())
     axes[0, 0].set_ylim(max(0.0, lo - 0.02), min(1.0, hist[["accuracy", "test_accuracy"]].max().max() + 0.02))
-    axes[0, 0].set_ylabel("accuracy (train dotted, test solid)")
-    fig.tight_layout(rect=(0, 0, 1, 0.9))   # room for the epoch counter
+    axes[0, 0].set_ylabel("accuracy")
+    key = [Line2D([], [], ls=":", marker=".", color="0.3", label="train"),
+           Line2D([], [], ls="-", marker="o", ms=3, color="0.3", label="test")]
+    key += [Line2D([], [], color=f"C{i % 10}", lw=2, label=f"seed {s}") for i, s in enumerate(seeds)]
+    fig.legend(handles=key, loc="lower center", ncol=min(len(key), 8), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.05 * ((len(key) - 1) // 8), 1, 0.9))   # key; epoch counter
 
     def draw(frame):
         for run, tr, te in lines:
@@ -298,58 +423,96 @@ def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fp
         fig.suptitle(f"epoch {frame + 1}/{epochs}", fontsize=9)
         return [l for _, tr, te in lines for l in (tr, te)]
 
-    anim = FuncAnimation(fig, draw, frames=epochs, blit=False)
+    return fig, draw, epochs
+
+
+def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fps: int = 2):
+    """GIF of accuracy per epoch growing over time: one panel per group, one
+    colour per seed, train dotted and test solid, every epoch a marker (see
+    :func:`progress_frames`). Returns the saved path."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    fig, draw, frames = progress_frames(hist, by, order, labels)
+    anim = FuncAnimation(fig, draw, frames=frames, blit=False)
     anim.save(path, writer=PillowWriter(fps=fps))
     plt.close(fig)
     return path
 
 
 def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, schedule=None,
-              title: str = ""):
+              title: str = "", schedules: dict | None = None, notes: dict | None = None):
     """Learning rate per epoch (log scale) of the ``keys`` groups, every seed
-    drawn (a plateau schedule can differ between seeds). ``schedule`` =
-    ``(t, rate)``, ``t`` the epochs of training done (0 … epochs), adds the
-    schedule as specified, drawn at ``1 + t`` so that epoch e's recorded
-    starting rate sits on it (milestones inside an epoch show there)."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    drawn (a plateau schedule can differ between seeds), each group in its
+    own panel, so that no schedule hides another (a plateau that never fires
+    lies exactly on a constant rate). ``schedules`` maps a key to
+    ``(t, rate)``, its schedule as specified (e.g.
+    ``lib.analysis.notebook.schedule_curve``: a cosine at every optimizer
+    step), with ``t`` the epochs of training done (0 … epochs); ``schedule``
+    gives one to every key. A schedule is drawn at ``1 + t`` so that epoch
+    e's recorded starting rate sits on it (milestones inside an epoch show
+    there). ``notes`` (key -> text) are written inside the key's panel."""
+    scheduled = dict(schedules or {})
     if schedule is not None:
-        t, rate = schedule
-        ax.step(1 + np.asarray(t, float), rate, where="post", color="0.5", lw=1,
-                label="as scheduled (switched per optimizer step)")
-    for i, key in enumerate(keys):
+        for key in keys:
+            scheduled.setdefault(key, schedule)
+    n = len(keys)
+    fig, axes = plt.subplots(1, n, figsize=(5.5 if n == 1 else 0.6 + 3.1 * n, 3.3),
+                             sharey=True, squeeze=False)
+    end = max((1 + float(t[-1]) for t, _ in (v for v in scheduled.values() if v is not None)),
+              default=None)
+    for i, (ax, key) in enumerate(zip(axes[0], keys)):
+        color, sched = f"C{i}", scheduled.get(key)
+        if sched is not None:
+            t, rate = (np.asarray(v, float) for v in sched)
+            ax.step(1 + t, np.where(rate > 0, rate, np.nan), where="post", color="0.5", lw=1,
+                    label="as scheduled (per optimizer step)")
         h = hist[hist[by] == key]
         for j, (_, run) in enumerate(h.groupby("seed")):
             # beside a step schedule, a line between epochs' starting rates would mislead
-            ax.plot(run["epoch"], run["lr"], "o" if schedule is not None else "o-", ms=3,
-                    color=f"C{i}", alpha=0.7,
-                    label=(labels or {}).get(key, key) if j == 0 else None)
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate at the epoch's start")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if schedule is not None:
+            ax.plot(run["epoch"], run["lr"], "o" if sched is not None else "o-", ms=3,
+                    color=color, alpha=0.7,
+                    label=((labels or {}).get(key, key) if n == 1 else "recorded at each epoch's start")
+                    if j == 0 else None)
+        if n > 1:
+            ax.set_title(textwrap.fill(str((labels or {}).get(key, key)), 30), fontsize=9)
+        if (notes or {}).get(key):
+            ax.text(0.03, 0.04, textwrap.fill(notes[key], 34), transform=ax.transAxes, fontsize=7,
+                    color="C1", style="italic", va="bottom")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if n == 1 or i == 0:
+            ax.legend(fontsize=7 if n > 1 else 8)
+    axes[0, 0].set_ylabel("learning rate at the epoch's start")
+    recorded = hist.loc[hist[by].isin(keys) & (hist["lr"] > 0), "lr"]
+    if len(recorded):   # a cosine decays to 0 at the end: let it leave the axis there
+        top = max([recorded.max(), *(np.nanmax(np.asarray(v[1], float))
+                                     for v in scheduled.values() if v is not None)])
+        axes[0, 0].set_ylim(recorded.min() / 30, top * 2)
+    if end is not None:
         # the schedule's last step ends at 1 + epochs: tick it as the end of
         # training, not as one more epoch
-        end = 1 + float(t[-1])
-        ticks = [x for x in ax.get_xticks() if 1 <= x < end]
-        ax.set_xticks([*ticks, end], [*(f"{x:g}" for x in ticks), "end"])
-        ax.set_xlim(0.5, end + 0.3)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
+        for ax in axes[0]:
+            ticks = [x for x in ax.get_xticks() if 1 <= x < end]
+            ax.set_xticks([*ticks, end], [*(f"{x:g}" for x in ticks), "end"])
+            ax.set_xlim(0.5, end + 0.3)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def effect_vs_budget(rows: pd.DataFrame, article: tuple | None = None, scale: float = 100.0,
                      title: str = "", ylabel: str = "gain in final test accuracy (points)",
-                     article_label: str = "article (one run each)"):
+                     article_label: str = "article (one run each)", profile_epochs=None):
     """The gain of one arm over another against the length of training:
     ``rows`` (``lib.stats.compare_by_budget`` output: ``epochs``, ``ours``,
     ``ci95_low``/``ci95_high``, ``n_pairs``/``n_a``/``n_b``, ``verdict``) as
     points with their 95 % intervals on a log epoch axis (coloured by verdict
     as in :func:`gains`; without an interval hollow, noted "n=1"), and the
-    article's single-run gain ``article = (epochs, gain)`` as a red diamond."""
+    article's single-run gain ``article = (epochs, gain)`` as a red diamond;
+    ``profile_epochs``, the length the notebook's other comparisons use, a
+    dotted vertical line."""
     r = rows.sort_values("epochs")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     x = r["epochs"].to_numpy(float)
@@ -374,6 +537,9 @@ def effect_vs_budget(rows: pd.DataFrame, article: tuple | None = None, scale: fl
         ax.plot([ep], [gain * scale], "D", color="C3", ms=7, mfc="none", mew=1.8, zorder=4,
                 label=f"{article_label}, {ep:g} epochs")
         ticks = sorted(set(ticks) | {int(ep)})
+    if profile_epochs is not None:
+        ax.axvline(profile_epochs, color="0.5", ls=":", lw=1.2, zorder=0,
+                   label=f"this profile's length ({profile_epochs:g} epochs)")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlim(min(ticks) / 1.6, max(ticks) * 1.6)
