@@ -120,22 +120,79 @@ class Notebook:
     def histories(self, table: pd.DataFrame) -> pd.DataFrame:
         return compute.load_histories(table, self.profile)
 
-    def figure(self, fig, name: str) -> Path:
-        return show_figure(fig, self.profile, self.name, name)
+    def figure(self, fig, name: str) -> None:
+        """Save ``fig`` as ``figures/<notebook>/<name>.png`` and show it (returns
+        nothing, so that a cell ending on it shows the figure only)."""
+        show_figure(fig, self.profile, self.name, name)
 
     def table(self, df: pd.DataFrame, suffix: str | None = None, show: bool = True,
-              floatfmt: str = ".4f") -> pd.DataFrame:
-        """Write ``df`` as ``tables/<notebook>[_<suffix>].csv|md`` and show it."""
+              floatfmt: str = ".4f") -> None:
+        """Write ``df`` as ``tables/<notebook>[_<suffix>].csv|md`` and show it
+        (once, as markdown)."""
         report.write_table(df, self.profile, self.name + (f"_{suffix}" if suffix else ""))
         if show:
             markdown(report.to_markdown(df, floatfmt))
-        return df
 
     def say(self, *lines: str) -> None:
         markdown(*lines)
 
     def data_sentence(self, table: pd.DataFrame) -> str:
         return data_sentence(table, self.profile)
+
+    def levels(self, runs: pd.DataFrame, by: str, labels: dict | None = None,
+               article: dict | None = None, *, figure: str, title: str, shown=None,
+               notes: dict | None = None, label_column: str = "label") -> pd.DataFrame:
+        """Each arm's level over seeds (``stats.summarize``, with the article's
+        values and a ``label_column``), written as the notebook's table and
+        drawn as ``figure`` (``plots.levels_vs_article``; only the arms in
+        ``shown`` where given). Returns the summary."""
+        from . import plots
+
+        summary = stats.summarize(runs, by=by, article=article)
+        if labels is not None:
+            summary.insert(1, label_column, summary[by].map(labels))
+        self.table(summary)
+        drawn = summary if shown is None else summary[summary[by].isin(shown)].reset_index(drop=True)
+        self.figure(plots.levels_vs_article(drawn, runs, by, labels, notes=notes, title=title), figure)
+        return summary
+
+    def length_section(self, table: pd.DataFrame, by: str, a, b, *, article_gain: float,
+                       what: str, title: str, ylabel: str, label: str | None = None):
+        """The change from arm ``a`` to ``b`` at every length the article's
+        recipe ran (:func:`lengths`): the ``budget_effect`` figure (the
+        article's gain at its length, the profile's length marked), table and
+        sentence (:func:`length_text`); or a line saying there is one length
+        only. Returns the rows, or None."""
+        from . import plots
+
+        effect = lengths(table, by, a, b)
+        if effect is None:
+            self.say(f"*The `{self.profile}` profile runs {what} at one length only, so there is "
+                     "no gain-against-budget figure here.*")
+            return None
+        if label is not None:
+            effect.insert(4, "label", label)
+        self.figure(plots.effect_vs_budget(effect, article=(self.paper["epochs"], article_gain),
+                                           profile_epochs=self.P["epochs"], title=title,
+                                           ylabel=ylabel), "budget_effect")
+        self.table(effect, "budget_effect")
+        self.say(length_text(effect, self.P["epochs"]))
+        return effect
+
+    def settings(self, *keys: str) -> str:
+        """"`budget` profile: epochs 4, seeds [0, 1, 2]": the profile's values of ``keys``."""
+        return f"`{self.profile}` profile: " + ", ".join(
+            f"{k.replace('_', ' ')} {self.P.get(k)}" for k in keys)
+
+
+#: The columns of a run table shown after a notebook's own (those the table has).
+RUN_COLUMNS = ("series", "budget", "epochs", "seed", "run_id", "final_test_accuracy",
+               "best_test_accuracy", "updates", "train_images", "wall_seconds")
+
+
+def run_table(table: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``table`` with ``columns`` first, then those of :data:`RUN_COLUMNS` it has."""
+    return table[[*columns, *(c for c in RUN_COLUMNS if c in table and c not in columns)]]
 
 
 # --- rows -------------------------------------------------------------------
@@ -230,18 +287,19 @@ def images_per_epoch(table: pd.DataFrame) -> int:
     return int(ipe[0])
 
 
-def seeds_text(table: pd.DataFrame, by: str, labels: dict | None = None) -> str:
+def seeds_text(table: pd.DataFrame, by: str) -> str:
     """"3 seeds per case, except case 0: 6, case 2: 1" (the most common count first)."""
     n = table.groupby(by)["seed"].nunique()
     common = int(n.mode().max())
     text = f"{common} seed{'s' if common != 1 else ''} per {by}"
-    other = [f"{by} {(labels or {}).get(k, k)}: {v}" for k, v in n.items() if v != common]
+    other = [f"{by} {k:g}: {v}" if isinstance(k, float) else f"{by} {k}: {v}"
+             for k, v in n.items() if v != common]
     return text + (f", except {', '.join(other)}" if other else "")
 
 
 def scale_sentence(table: pd.DataFrame, profile: str, *, model: str, by: str,
                    article: str | None = None, article_epochs: int | None = None,
-                   labels: dict | None = None, extra: str = "") -> str:
+                   extra: str = "") -> str:
     """"**Scale.** The `budget` profile trains <model> (the article: <article>)
     for E epochs (the article: AE): one run passes N training images per epoch,
     I in all, in U optimizer updates, and is tested on T images; <seeds>."
@@ -260,9 +318,9 @@ def scale_sentence(table: pd.DataFrame, profile: str, *, model: str, by: str,
             f"all, in {base['updates']:,} optimizer updates, and is tested on {test:,} images")
     if len(other):
         text += (" (" + "; ".join(
-            f"{by} {(labels or {}).get(k, k)}: {c.loc[k, 'train_images']:,} images in "
+            f"{by} {k}: {c.loc[k, 'train_images']:,} images in "
             f"{c.loc[k, 'updates']:,} updates" for k in other) + ")")
-    return text + f"; {seeds_text(table, by, labels)}" + (f"; {extra}" if extra else "") + "."
+    return text + f"; {seeds_text(table, by)}" + (f"; {extra}" if extra else "") + "."
 
 
 # --- comparisons ------------------------------------------------------------
@@ -272,6 +330,20 @@ def change_row(changes: pd.DataFrame, a, b) -> pd.Series | None:
     (by its arms, never its wording), or None where it was not run."""
     hit = changes[(changes["from"] == a) & (changes["to"] == b)]
     return hit.iloc[0] if len(hit) else None
+
+
+def with_costs(changes: pd.DataFrame, table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """``changes`` (``stats.compare_many``) with each arm's mean optimizer
+    updates and training images per run (``updates_a``/``_b``,
+    ``images_a``/``_b``) and ``confounded``, what else differs between the
+    arms (:func:`cost_notes`; "" where nothing does)."""
+    c = counts(table, by)
+    out = changes.copy()
+    for name, col in (("updates", "updates"), ("images", "train_images")):
+        for side, arm in (("a", "from"), ("b", "to")):
+            out[f"{name}_{side}"] = out[arm].map(c[col])
+    out["confounded"] = [cost_notes(table, by, a, b) for a, b in zip(out["from"], out["to"])]
+    return out
 
 
 def change_lines(changes: pd.DataFrame, notes: dict | None = None, indent: str = "",
@@ -349,15 +421,23 @@ def length_text(effect: pd.DataFrame, epochs: int) -> str:
     return text
 
 
-def direction_text(effect: pd.DataFrame, what: str, article_epochs) -> str:
+def direction_text(effect: pd.DataFrame | None, what: str, article_epochs) -> str:
     """Whether a change measured at several lengths (``stats.compare_by_budget``
     rows) keeps its direction: its sign and verdict at each length, and what
-    that allows one to say about the article's length."""
+    that allows one to say about the article's length. ``effect`` None: the
+    change ran at one length only, which the sentence says."""
+    if effect is None:
+        return (f"{what} ran at one length only, so these runs cannot show whether it keeps its "
+                f"direction at the article's {article_epochs} epochs.")
     r = effect.sort_values("epochs").reset_index(drop=True)
     signs = np.sign(r["ours"].to_numpy(float))
     verdicts = r["verdict"].map(stats.Verdict)
     listing = ", ".join(f"{o * 100:+.2f} points at {_epochs_list([e])}"
                         for o, e in zip(r["ours"], r["epochs"]))
+    if verdicts.isin([stats.Verdict.NO_VERDICT, stats.Verdict.NO_SPREAD]).all():
+        return (f"{what} gets no verdict at any of the {len(r)} lengths run ({listing}; one run "
+                f"on a side, or no spread), so these runs cannot show its direction, at their "
+                f"lengths or at the article's {article_epochs} epochs.")
     if (signs > 0).any() and (signs < 0).any():
         return (f"{what} changes sign with the length of training ({listing}): a direction "
                 f"measured at one length does not carry to another, least of all to the "
@@ -383,9 +463,10 @@ def level_claim(values, level: float, reached: float, where: str) -> str:
     v = pd.Series(values, dtype=float)
     if reached < level:
         return (f"not testable at this scale: the accuracy level itself is "
-                f"{'far ' if reached < level - 0.1 else ''}below {level:.0%} {where} (the best run "
-                f"of any arm reaches {reached:.1%}; these {len(v)} runs {v.min():.1%} to "
-                f"{v.max():.1%}), so whether the runs stay above {level:.0%} cannot be asked of them.")
+                f"{'far ' if reached < level - 0.1 else ''}below {level:.0%} {where}. The best run "
+                f"of any arm reaches {reached:.1%}, these {len(v)} runs {v.min():.1%} to "
+                f"{v.max():.1%}; whether runs stay above {level:.0%} can be asked only of runs "
+                "that get there.")
     above = int((v > level).sum())
     return (f"{above} of {len(v)} runs above {level:.0%} (lowest {v.min():.1%}): "
             + ("holds in these runs." if above == len(v) else "does not hold in these runs."))
@@ -411,15 +492,18 @@ def plateau_text(hist: pd.DataFrame) -> str:
     """Whether a ReduceLROnPlateau arm lowered its rate within its runs:
     "did not fire within the run: not a test" where it never did."""
     fired = plateau_fired(hist)
+    n = len(fired)
+    runs = f"{n} run{'s' if n != 1 else ''}"
     if fired.empty:
         return "not run"
     if not fired.any():
-        return (f"did not fire within the run: not a test (its rate never fell in any of its "
-                f"{len(fired)} runs, so it trained at the baseline's constant rate)")
+        return (f"did not fire within the run: not a test (its rate never fell in "
+                f"{'any of its ' + runs if n > 1 else 'its one run'}, so it trained at the "
+                "baseline's constant rate)")
     if fired.all():
-        return f"lowered the rate in each of its {len(fired)} runs"
-    return (f"lowered the rate in {int(fired.sum())} of its {len(fired)} runs; the others "
-            "trained at the baseline's constant rate")
+        return f"lowered the rate in {'each of its ' + runs if n > 1 else 'its one run'}"
+    return (f"lowered the rate in {int(fired.sum())} of its {runs}; the others trained at the "
+            "baseline's constant rate")
 
 
 def schedule_curve(cfg: dict, base_lr: float, epochs: float,

@@ -163,7 +163,7 @@ def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
     marked over its arm where it falls on that axis and written at the edge
     where it does not. ``notes`` (arm -> text, e.g. "8× the images") are
     written inside the figure under their arm."""
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.1 * len(summary)), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 + 1.3 * len(summary)), 3.8))
     x = np.arange(len(summary))
     mean = summary[f"{metric}_mean"].to_numpy(float)
     std = summary[f"{metric}_std"].to_numpy(float)
@@ -172,8 +172,9 @@ def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
         vals = table.loc[table[by] == key, metric]
         ax.plot(np.full(len(vals), i + 0.12), vals, ".", color="k", ms=4,
                 label="ours: each seed" if i == 0 else None)
-    ax.errorbar(x[~single], mean[~single], yerr=np.nan_to_num(std[~single]), fmt="o", ms=7,
-                capsize=5, color="C0", label="ours: mean ± std over seeds")
+    if (~single).any():
+        ax.errorbar(x[~single], mean[~single], yerr=np.nan_to_num(std[~single]), fmt="o", ms=7,
+                    capsize=5, color="C0", label="ours: mean ± std over seeds")
     if single.any():
         ax.plot(x[single], mean[single], "o", ms=7, mfc="white", mec="C0", mew=1.5,
                 label="one seed only: no spread")
@@ -193,7 +194,7 @@ def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
             ax.annotate(textwrap.fill(notes[key], 16), (i, 0.0), xycoords=("data", "axes fraction"),
                         xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                         fontsize=7, color="C1", style="italic")
-    names = [f"{textwrap.fill(_label(k, labels), 14)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
+    names = [f"{textwrap.fill(_label(k, labels), 13)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
     ax.set_xticks(x, names, fontsize=8)
     ax.set_xlim(-0.6, len(x) - 0.4)
     ax.set_ylabel(metric.replace("_", " "))
