@@ -361,3 +361,37 @@ def test_schedule_curves_as_specified():
     assert notebook.schedule_curve({"name": "plateau"}, 1e-3, 3) is None
     with pytest.raises(ValueError):
         notebook.schedule_curve({"name": "cosine"}, 1e-3, 3)
+
+
+# --- the notebooks as stored --------------------------------------------------
+
+def _read(name):
+    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("name", names.NOTEBOOKS)
+def test_notebook_is_stored_without_outputs_and_keeps_its_contract(name):
+    nb = _read(name)
+    assert all(not c.outputs and c.execution_count is None for c in _code(nb))
+    assert nb.cells[0].cell_type == "markdown" and f"../docs/articles.md#{name}" in nb.cells[0].source
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and \
+        'profile = os.environ.get("ABLATION_PROFILE") or DEFAULT_PROFILE' in params[0].source
+    assert "from lib.campaign.names import" in params[0].source
+
+
+@pytest.mark.parametrize("name", names.NOTEBOOKS)
+def test_notebook_looks_things_up_by_key_not_by_display_text(name):
+    code = "\n".join(c.source for c in _code(_read(name)))
+    assert ".split(" not in code                            # no parsing of labels or wording
+    assert "plt.show()" not in code                         # figures go through nb.figure
+    assert "report.save_figure" not in code
+
+
+def test_notebooks_are_thin():
+    lines = sum(len(c.source.splitlines()) for n in names.NOTEBOOKS for c in _code(_read(n)))
+    assert lines <= CODE_LINES_LIMIT, lines

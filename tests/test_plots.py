@@ -55,23 +55,6 @@ def test_learning_curves_error_wraps_panels():
     assert ax.lines[1].get_ydata() == pytest.approx(1 - 0.1 * np.arange(1, 5))
 
 
-def test_bars_vs_article():
-    t = _table()
-    s = stats.summarize(t, "case", metrics=("final_test_accuracy",), article={0: 0.6, 1: 0.7})
-    fig = plots.bars_vs_article(s, t, "case", {0: "none", 1: "BC", 2: "BC+"})
-    ax = fig.axes[0]
-    assert len(ax.patches) == 3                             # one bar per case
-    assert len([l for l in ax.lines if l.get_marker() == "."]) == 3     # seed dots per case
-    assert "article (one run)" in [t.get_text() for t in ax.get_legend().get_texts()]
-    article = [l for l in ax.lines if l.get_marker() == "_" and l.get_color() == "C3"]
-    assert len(article) == 1 and list(article[0].get_ydata()[:2]) == pytest.approx([0.6, 0.7])
-    assert list(article[0].get_xdata()) == [0, 1, 2]       # over its own bar ...
-    assert not article[0].get_clip_on()                     # ... and never clipped
-    lo, hi = ax.get_ylim()
-    assert lo < 0.6 and hi > 0.7
-    assert [x.get_text() for x in ax.get_xticklabels()][0] == "0 none\nn=3"
-
-
 def _noisy_table(keys=(0, 1, 2), seeds=(0, 1, 2)):
     rng = np.random.default_rng(1)
     return pd.DataFrame([{"case": k, "seed": s,

@@ -205,38 +205,6 @@ def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
     return fig
 
 
-def bars_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str, labels: dict | None = None,
-                    metric: str = "final_test_accuracy", title: str = ""):
-    """Bars of our mean ± std over seeds (``lib.stats.summarize`` output),
-    each seed a dot, and the article's single value (its ``article`` column)
-    marked beside each bar."""
-    # the legend sits outside the axes, so few bars still need a wide figure
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 1.1 * len(summary)), 3.8))
-    x = np.arange(len(summary))
-    ax.bar(x, summary[f"{metric}_mean"], width=0.6, yerr=summary[f"{metric}_std"].fillna(0),
-           capsize=4, color="C0", alpha=0.7, label="ours: mean ± std over seeds")
-    for i, key in enumerate(summary[by]):
-        vals = table.loc[table[by] == key, metric]
-        ax.plot(np.full(len(vals), i), vals, ".", color="k", ms=4,
-                label="ours: each seed" if i == 0 else None)
-    if "article" in summary and summary["article"].notna().any():
-        # over its own bar, as wide as the bar, drawn on top and never clipped
-        ax.plot(x, summary["article"], "_", ms=28, mew=2.5, color="C3", zorder=5, clip_on=False)
-        ax.plot([], [], "-", lw=2.5, color="C3", label="article (one run)")   # legend-sized handle
-        art = summary["article"].dropna()
-        lo, hi = ax.get_ylim()
-        pad = 0.03 * (hi - lo)
-        ax.set_ylim(min(lo, art.min() - pad), max(hi, art.max() + pad))
-    names = [f"{textwrap.fill(_label(k, labels), 14)}\nn={n}" for k, n in zip(summary[by], summary["n_seeds"])]
-    ax.set_xticks(x, names, fontsize=8)
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
 def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
           xlabel: str = "change in final test accuracy (points)", notes: dict | None = None):
     """Each change of a ``lib.stats.compare_many`` table as a point with its
