@@ -1,6 +1,6 @@
 import pytest
 
-from lib.campaign import params, profiles
+from lib.campaign import profiles
 from lib.campaign.experiments import mixup_baseline as exp
 from lib.campaign.params import ParamError
 from lib.training.schedules import EpochSchedule

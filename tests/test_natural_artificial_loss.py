@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.campaign import params, profiles
+from lib.campaign import profiles
 from lib.campaign.params import ParamError
 
 from conftest import changed_settings

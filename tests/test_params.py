@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.campaign import params, profiles
+from lib.campaign import profiles
 from lib.campaign.params import ParamError
 
 # no Keras backend in play: run once, not again in the JAX pass (see pytest.ini)

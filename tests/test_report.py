@@ -51,7 +51,6 @@ def test_write_table_figure_and_index(results):
 
 def test_index_says_at_what_scale_each_notebooks_runs_were_trained(results, tiny_spec, tiny_data):
     from lib.campaign import cache
-    from lib.store import paths
     cache.ensure(tiny_spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
     scale = report.run_scales("smoke")["test"]           # tiny_spec's notebook is "test"
     assert scale.startswith("1 finished runs; 160 training images per epoch, 40 test images, "

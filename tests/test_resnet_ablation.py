@@ -1,6 +1,6 @@
 import pytest
 
-from lib.campaign import params, profiles
+from lib.campaign import profiles
 from lib.training import models
 from lib.campaign.experiments import resnet_ablation as exp
 from lib.campaign.params import ParamError

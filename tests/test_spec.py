@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.campaign import experiments, params, profiles
+from lib.campaign import experiments, profiles
 from lib.training.spec import (BASE, OPTIONAL, SpecError, is_prefix, make_spec, read_prefixes, setting,
                       spec_id)
 

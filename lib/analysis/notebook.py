@@ -27,7 +27,6 @@ Runs are read only through the checked readers (``lib.store.runfiles``).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np

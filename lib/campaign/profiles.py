@@ -9,7 +9,7 @@ import yaml
 from ..store.paths import REPO
 from ..training.spec import read_prefixes
 from . import experiments
-from .names import DEFAULT_PROFILE, PROFILES  # noqa: F401  (the one list, re-exported)
+from .names import DEFAULT_PROFILE, PROFILES  # noqa: F401  (re-exported: the one list)
 from .params import ParamError
 
 PARAMS_DIR = REPO / "params"

@@ -49,9 +49,9 @@ def check(notebook: str, profile: str, *, steps: int = 3, max_batch: int | None 
     module docstring); one row each with images/s, FLOPs and whether it ran.
     Measurements are stored for ``plan``, unless ``max_batch`` capped a batch
     (a quicker proof that everything starts; its speeds are not the runs')."""
-    from ..training import train
+    from ..training import train   # Keras only when a check runs
 
-    P, runs = runs_lib.notebook_runs(notebook, profile)
+    P, runs = profiles.notebook_runs(notebook, profile)
     jit = (P.get("runtime") or {}).get("jit_compile", True)
     configs: dict = {}
     for r in runs:
