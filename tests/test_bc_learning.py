@@ -159,3 +159,11 @@ def test_a_budget_fraction_above_one_stretches_the_recipe():
     stretched = params.at_budget(P, 4, "lr_decay")
     assert [m / stretched["epochs"] for m in stretched["lr_decay"]["milestones"]] == \
         pytest.approx([m / P["epochs"] for m in P["lr_decay"]["milestones"]])
+
+
+def test_case_labels_name_what_each_case_changes():
+    from lib.campaign.experiments import bc_learning
+    labels = bc_learning.case_labels(profiles.load("bc_learning", "budget"))
+    assert labels[0] == "no BC" and labels[1] == "BC" and labels[4] == "BC + LR decay"
+    assert labels[2] == "BC, batch 1024 / step 128" and labels[5] == "BC + LR decay + DA"
+    assert labels[6] == "BC+ + LR decay + DA"

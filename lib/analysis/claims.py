@@ -342,10 +342,11 @@ def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict) -> l
     return rows
 
 
-def ledger(profile: str, log=lambda s: None) -> pd.DataFrame:
-    """Every claim's rows from the finished runs of ``profile`` (``COLUMNS``)."""
+def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
+    """Every claim's rows from the finished runs of ``profile`` (``COLUMNS``),
+    of every notebook or of ``notebooks``."""
     rows = []
-    for nb in profiles.notebooks():
+    for nb in notebooks or profiles.notebooks():
         if not profiles.has_profile(nb, profile):
             continue
         P, P_paper = profiles.load(nb, profile), profiles.load(nb, "paper")
@@ -406,20 +407,23 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
              report.to_markdown(summary(ledger_table)).rstrip(), ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
     for nb, g in t.groupby("article", sort=False):
-        lines += [f"### {nb}", "", "| claim | series | article | ours [95 % CI] | n | epochs | "
-                  "endpoint | mde | status |", "| --- | --- | --- | --- | --- | --- | --- | --- "
-                  "| --- |"]
-        for r in g.itertuples():
-            art = _article_cell(r)
-            ours = (f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
-                    if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))
-                    else "–")
-            lines.append(f"| {r.claim} | {r.series} | {art} | {ours} | {r.n} | {r.epochs} | "
-                         f"{r.endpoint} | {_fmt(r.mde, '.1f')} | **{r.status_text}** |")
-        notes = [f"- {r.claim} ({r.series}): {r.note}" for r in g.itertuples()
-                 if r.note and Status(r.status) is not Status.NOT_TESTABLE]
-        lines += [""] + (notes + [""] if notes else [])
+        lines += [f"### {nb}", "", table_markdown(g), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def table_markdown(rows: pd.DataFrame) -> str:
+    """Ledger rows as one markdown table, their notes below it."""
+    lines = ["| claim | series | article | ours [95 % CI] | n | epochs | endpoint | mde | status |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows.itertuples():
+        ours = (f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
+                if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))
+                else "–")
+        lines.append(f"| {r.claim} | {r.series} | {_article_cell(r)} | {ours} | {r.n} | "
+                     f"{r.epochs} | {r.endpoint} | {_fmt(r.mde, '.1f')} | **{r.status_text}** |")
+    notes = [f"- {r.claim} ({r.series}): {r.note}" for r in rows.itertuples()
+             if r.note and Status(r.status) is not Status.NOT_TESTABLE]
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def write(profile: str, log=print) -> tuple:
@@ -432,6 +436,23 @@ def write(profile: str, log=print) -> tuple:
     (root / "claims.md").write_text(f"# Claims ledger: `{profile}` profile\n\n"
                                     + markdown(table, profile))
     return root / "claims.csv", root / "claims.md"
+
+
+def answer(ledger_table: pd.DataFrame) -> str:
+    """A notebook's answer in markdown, one line per claim at its most decisive
+    measurement, the other measurements' statuses beside: all from the rows."""
+    lines = []
+    for r in decisive(ledger_table).itertuples():
+        others = ledger_table[(ledger_table["key"] == r.key) & ~(
+            (ledger_table["series"] == r.series) & (ledger_table["epochs"] == r.epochs))]
+        ours = (f"ours {_fmt(r.ours)} points (95 % CI {_fmt(r.ci95_low)} to {_fmt(r.ci95_high)}; "
+                f"{r.series} series, {r.epochs} epochs, n = {r.n})"
+                if pd.notna(r.ours) else "no measurement yet")
+        also = "; ".join(f"{o.series} series at {o.epochs} epochs: {o.status_text}"
+                         for o in others.itertuples())
+        lines.append(f"- **{r.claim}** (article: {_article_cell(r)}): {ours}: "
+                     f"**{r.status_text}**." + (f" Also {also}." if also else ""))
+    return "\n".join(lines)
 
 
 README_MARKERS = ("<!-- ledger:start -->", "<!-- ledger:end -->")

@@ -135,6 +135,16 @@ class Notebook:
     def say(self, *lines: str) -> None:
         markdown(*lines)
 
+    def ledger(self) -> None:
+        """Show this notebook's rows of the claims ledger, from the finished runs."""
+        from . import claims
+        markdown(claims.table_markdown(claims.ledger(self.profile, notebooks=[self.name])))
+
+    def answer(self) -> None:
+        """Show the answer to each of this notebook's claims, from its ledger rows."""
+        from . import claims
+        markdown(claims.answer(claims.ledger(self.profile, notebooks=[self.name])))
+
     def data_sentence(self, table: pd.DataFrame) -> str:
         return data_sentence(table, self.profile)
 

@@ -68,6 +68,24 @@ def validate(P: dict) -> None:
                          "'lr_decay' (the article's own decay), so it takes no schedule")
 
 
+def batch_step(c: dict) -> str:
+    """A case's batch and step size in words."""
+    return f"batch {c['batch_size']} / step {c.get('step_size') or c['batch_size']}"
+
+
+def case_labels(P: dict) -> dict:
+    """Case -> what it is, named by what it changes: the mixing, batch / step
+    where not the base ones, the decay, DA."""
+    base = min(c["batch_size"] for c in P["cases"].values())
+
+    def label(c):
+        other = c["batch_size"] != base or (c.get("step_size") or c["batch_size"]) != c["batch_size"]
+        return ({"none": "no BC", "bc": "BC", "bc_plus": "BC+"}[c["mixing"]]
+                + (", " + batch_step(c) if other else "") + (" + LR decay" if c["lr_decay"] else "")
+                + (" + DA" if c["standard_da"] else ""))
+    return {k: label(c) for k, c in P["cases"].items()}
+
+
 def case_spec(P: dict, case: int, seed: int, *, decayed: bool = False) -> dict:
     """Case ``case`` as the profile defines it; ``decayed`` adds the profile's
     learning-rate decay (case 1 decayed is case 4)."""
