@@ -181,3 +181,20 @@ def test_a_run_in_training_counts_the_epochs_its_checkpoint_keeps(three_runs):
     assert table["status"].tolist() == ["finished", "training", "new"]
     assert table["epochs_done"].tolist() == [3, 1, 0]
     assert cache.run_status(half).status == "unfinished"
+
+
+@pytest.mark.backend_free
+def test_plan_prefers_this_processors_speeds(three_runs, monkeypatch):
+    """A check measured on another kind of processor gives way to finished runs
+    of the same configuration here; a check measured here wins over both."""
+    from lib.training.spec import configuration, spec_id
+    cid = spec_id(configuration(three_runs[0]))
+    monkeypatch.setattr(plan, "cpu_id", lambda: "here")
+    monkeypatch.setattr(plan, "finished_throughput", lambda profile, on_cpu: {
+        cid: {"images_per_second": 100.0, "runs": 2}})
+    for where, expected in (("elsewhere", (100.0, "finished runs")), ("here", (400.0, "check"))):
+        monkeypatch.setattr(plan, "measured_throughput", lambda profile, w=where: {
+            cid: {"images_per_second": 400.0, "cpu_id": w, "measured_at": "x"}})
+        t = plan.plan(["bc_learning"], "smoke")
+        new = t[t["status"] == "new"].iloc[0]
+        assert (new["images_per_second_here"], new["speed_from"]) == expected

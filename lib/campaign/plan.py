@@ -95,8 +95,9 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
     """One row per distinct run of each notebook's ``profile`` (notebooks
     without that profile are left out): status, epochs and images left, FLOPs
     left, and seconds left on this machine where its configuration's speed is
-    known: measured by ``check``, else the median of the profile's finished
-    runs of that configuration on this kind of processor (``speed_from``)."""
+    known: measured by ``check`` on this kind of processor, else the median of
+    the profile's finished runs of that configuration on it, else ``check``'s
+    measurement from another processor (``speed_from`` says which)."""
     checked = measured_throughput(profile)
     from_runs = finished_throughput(profile, cpu_id())
     rows = []
@@ -117,8 +118,11 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
             fwd = forward_flops(spec["model"])
             train_images = left * images_per_epoch(spec)
             eval_images = left * test_images(spec)
-            speed, source = checked.get(cid, {}).get("images_per_second"), "check"
-            if not speed and cid in from_runs:
+            # hosts of one name differ several-fold: this processor's own speeds first
+            measured = checked.get(cid, {})
+            here = measured.get("cpu_id") == cpu_id()
+            speed, source = measured.get("images_per_second"), "check"
+            if cid in from_runs and not (speed and here):
                 speed, source = from_runs[cid]["images_per_second"], "finished runs"
             rows.append({
                 "notebook": nb, "run_id": spec_id(spec), "run": profiles.label_text(r),
