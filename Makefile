@@ -62,9 +62,11 @@ device-prep:                       ## .whl/ and .data/ to carry to the GPU machi
 		--platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl $(DEVICE_WHEELS)
 	mkdir -p .data && cp $(CIFAR10_PATH) .data/cifar10-jpeg.tar.gz
 
+# TRAIN=False renders from the finished runs only (a campaign under way trains the rest)
+TRAIN ?= True
 $(NOTEBOOKS): setup                ## one notebook: papermill into results/PROFILE/<name>.ipynb
 	mkdir -p $(RESULTS)/$(PROFILE)
-	$(PY) -m papermill -k python3 --cwd notebooks --log-output -p profile $(PROFILE) \
+	$(PY) -m papermill -k python3 --cwd notebooks --log-output -p profile $(PROFILE) -p train $(TRAIN) \
 		notebooks/$@.ipynb $(RESULTS)/$(PROFILE)/$@.ipynb
 
 index: setup                       ## results/PROFILE/README.md: the ledger, then every table and figure

@@ -8,6 +8,7 @@
     python -m lib bench
     python -m lib index [--profile budget]
     python -m lib claims [--profile budget]
+    python -m lib retire-prefixes [--profile budget] [--delete]
     python -m lib notebooks | profiles
 """
 
@@ -22,6 +23,11 @@ from .campaign.params import ParamError
 from .store.paths import runs_dir
 from .store.runfiles import CorruptRunError, read_json
 from .store.runlock import Locked
+
+
+def _cmd_retire_prefixes(args) -> int:
+    """Exit 1 when a prefix run does not match its longer run."""
+    return 1 if cache.retire_prefixes(args.profile, delete=args.delete) else 0
 
 
 def _cmd_compute(args) -> int:
@@ -210,6 +216,12 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("--repeats", type=_positive, default=4, help="rounds of every measurement")
     be.add_argument("--out", default=None, help="output folder (default results/bench)")
     be.set_defaults(func=_cmd_bench)
+    rp = sub.add_parser("retire-prefixes", help="find the finished runs that are the first "
+                        "epochs of a longer finished run, compare their histories, and with "
+                        "--delete remove those that match bit for bit")
+    rp.add_argument("--profile", **profile)
+    rp.add_argument("--delete", action="store_true")
+    rp.set_defaults(func=_cmd_retire_prefixes)
     ix = sub.add_parser("index", help="write results/PROFILE/README.md (ledger, then the index)")
     ix.add_argument("--profile", **profile)
     ix.set_defaults(func=_cmd_index)

@@ -255,7 +255,7 @@ def test_levels_and_length_section_write_the_files_the_notebooks_keep(results, m
     assert shown[-1].startswith("At this profile's 2 epochs")
     assert nb.length_section(main, "case", 0, 1, article_gain=0.02, what="cases 0 and 1",
                              title="t", ylabel="y") is None
-    assert "runs cases 0 and 1 at one length only" in shown[-1]
+    assert "give cases 0 and 1 at one length only" in shown[-1]
 
 
 def test_settings_and_run_table(results):
@@ -315,7 +315,7 @@ def test_direction_text_sign_and_verdict_changes():
         "BC gets no verdict at any of the 2 lengths run (-3.00 points at 1 epoch, +1.00 points at "
         "2 epochs; one run on a side, or no spread), so these runs cannot show its direction")
     assert notebook.direction_text(None, "BC", 250) == (
-        "BC ran at one length only, so these runs cannot show whether it keeps its direction at "
+        "BC has finished runs at one length only, so these runs cannot show whether it keeps its direction at "
         "the article's 250 epochs.")
 
 

@@ -197,3 +197,32 @@ def test_cli_xla_flag_overrides_the_profiles_jit_choice(monkeypatch):
     assert [kw.get("jit_compile") for kw in seen] == [False, True, None]
     with pytest.raises(SystemExit):
         cli.main(["compute", "bc_learning", "--profile", "smoke", "--xla", "maybe"])
+
+
+def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data):
+    """A run of E epochs under a length-free schedule is bit for bit the first
+    E epochs of the same spec run longer: ``retire_prefixes`` finds it, checks
+    that and removes it; a prefix whose history differs is kept and reported."""
+    quiet = dict(data=tiny_data, jit_compile=False, log=lambda s: None)
+    short = {**tiny_spec, "epochs": 2}
+    cache.ensure(short, "smoke", **quiet)
+    cache.ensure(tiny_spec, "smoke", **quiet)                       # 3 epochs
+    assert cache.retire_prefixes("smoke", log=lambda s: None) == []  # a dry run keeps it
+    assert cache.is_finished(cache.run_dir(short, "smoke"))
+
+    history = cache.run_dir(short, "smoke") / "history.csv"
+    good = history.read_text()
+    rows = pd.read_csv(history).assign(test_accuracy=lambda h: h["test_accuracy"] + 1e-6)
+    rows.to_csv(history, index=False)
+    found = cache.retire_prefixes("smoke", delete=True, log=lambda s: None)
+    assert found == [cache.PrefixMismatch(spec_id(short), spec_id(tiny_spec), "test_accuracy")]
+    assert cache.is_finished(cache.run_dir(short, "smoke"))       # kept
+
+    history.write_text(good)
+    assert cache.retire_prefixes("smoke", delete=True, log=lambda s: None) == []
+    assert not cache.run_dir(short, "smoke").exists()
+    assert cache.is_finished(cache.run_dir(tiny_spec, "smoke"))
+    # the retired length is read from the longer run, which stands in for it
+    assert cache.stand_in(short, "smoke") == (tiny_spec, 2)
+    assert cache.stand_in(tiny_spec, "smoke") == (tiny_spec, None)
+    assert cache.stand_in({**tiny_spec, "epochs": 5}, "smoke") is None

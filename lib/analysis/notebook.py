@@ -33,8 +33,10 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import compute, profiles
+from ..campaign.cache import is_finished, run_dir
 from ..store.paths import runs_dir
 from ..store.runfiles import read_finished
+from ..training.spec import spec_id
 from . import report, stats
 
 #: The series whose runs follow the article's recipe (``long``: the same recipe,
@@ -105,16 +107,22 @@ class Notebook:
     applied), ``paper`` the article's (the ``paper`` profile), and its outputs
     under ``results/<profile>/``."""
 
-    def __init__(self, name: str, profile: str, overrides: dict | None = None):
+    def __init__(self, name: str, profile: str, overrides: dict | None = None,
+                 train: bool = True):
         self.name, self.profile, self.overrides = name, profile, overrides
+        self.train = train
         self.P = profiles.load(name, profile, overrides)
         self.paper = profiles.load(name, "paper")
 
     def runs(self, **options) -> pd.DataFrame:
         """Every run of the profile (trained or loaded), one row each, with
-        progress shown as one updating line."""
-        return compute.ensure_all(self.name, self.profile, self.overrides, log=ProgressLog(),
-                                  **options)
+        progress shown as one updating line. With ``train=False`` nothing is
+        trained: the finished runs only, and a line saying what is left out."""
+        table = compute.ensure_all(self.name, self.profile, self.overrides, log=ProgressLog(),
+                                   train=self.train, **options)
+        if not self.train:
+            self.say(pending_sentence(self.name, self.profile, self.overrides))
+        return table
 
     def histories(self, table: pd.DataFrame) -> pd.DataFrame:
         return compute.load_histories(table, self.profile)
@@ -176,8 +184,8 @@ class Notebook:
 
         effect = lengths(table, by, a, b)
         if effect is None:
-            self.say(f"*The `{self.profile}` profile runs {what} at one length only, so there is "
-                     "no gain-against-budget figure here.*")
+            self.say(f"*The finished runs of the `{self.profile}` profile give {what} at one "
+                     "length only, so there is no gain-against-budget figure here.*")
             return None
         if label is not None:
             effect.insert(4, "label", label)
@@ -192,6 +200,22 @@ class Notebook:
         """"`budget` profile: epochs 4, seeds [0, 1, 2]": the profile's values of ``keys``."""
         return f"`{self.profile}` profile: " + ", ".join(
             f"{k.replace('_', ' ')} {self.P.get(k)}" for k in keys)
+
+
+def pending_sentence(name: str, profile: str, overrides: dict | None = None) -> str:
+    """What a render from the finished runs only leaves out: the unfinished
+    runs of the profile, by series, and the command that trains them."""
+    _, runs = profiles.notebook_runs(name, profile, overrides)
+    distinct = {spec_id(r["spec"]): r for r in runs}
+    missing = [r for r in distinct.values() if not is_finished(run_dir(r["spec"], profile))]
+    if not missing:
+        return f"*Every one of the {len(distinct)} runs of the `{profile}` profile is finished.*"
+    series = pd.Series([r["labels"].get("series", "article") for r in missing]).value_counts()
+    parts = ", ".join(f"{n} of series `{s}`" for s, n in series.items())
+    return (f"*Rendered from the finished runs only: {len(missing)} of the {len(distinct)} runs "
+            f"of the `{profile}` profile are not finished ({parts}) and are left out; where a "
+            "long run is missing, the shorter run it replaces stands in. "
+            f"`python -m lib compute {name} --profile {profile}` trains them.*")
 
 
 #: The columns of a run table shown after a notebook's own (those the table has).
@@ -436,7 +460,7 @@ def direction_text(effect: pd.DataFrame | None, what: str, article_epochs) -> st
     that allows one to say about the article's length. ``effect`` None: the
     change ran at one length only, which the sentence says."""
     if effect is None:
-        return (f"{what} ran at one length only, so these runs cannot show whether it keeps its "
+        return (f"{what} has finished runs at one length only, so these runs cannot show whether it keeps its "
                 f"direction at the article's {article_epochs} epochs.")
     r = effect.sort_values("epochs").reset_index(drop=True)
     signs = np.sign(r["ours"].to_numpy(float))

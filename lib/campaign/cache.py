@@ -33,6 +33,28 @@ def is_finished(path: Path) -> bool:
     return (path / "metrics.json").exists()
 
 
+def finished_specs(profile: str) -> list[dict]:
+    """The specs of the profile's finished runs on disk."""
+    return [read_json(p / "spec.json") for p in sorted(runs_dir(profile).glob("*"))
+            if is_finished(p)]
+
+
+def stand_in(spec: dict, profile: str, finished: list[dict] | None = None):
+    """``(spec, at_epoch)`` of a finished run that holds ``spec``'s epochs:
+    its own run (``at_epoch`` None), or else a longer finished run of which it
+    is the prefix (``training.spec.is_prefix``), read at ``spec["epochs"]``; None
+    if there is neither. ``finished``: ``finished_specs(profile)``, if at hand."""
+    from ..training.spec import is_prefix
+
+    if is_finished(run_dir(spec, profile)):
+        return spec, None
+    longer = [s for s in (finished_specs(profile) if finished is None else finished)
+              if is_prefix(spec, s)]
+    if not longer:
+        return None
+    return min(longer, key=lambda s: s["epochs"]), spec["epochs"]
+
+
 def load(path: Path) -> dict:
     """A finished run; ``CorruptRunError`` if any of its files is damaged."""
     path = Path(path)
@@ -142,3 +164,44 @@ def run_status(path: Path) -> RunStatus:
         return RunStatus("corrupt", 0, f"{exc.file}: {exc.reason}")
 
 
+
+
+#: history columns a prefix run must match exactly (timings vary between runs)
+TRAINED_COLUMNS = ("epoch", "loss", "accuracy", "test_loss", "test_accuracy", "lr")
+
+
+class PrefixMismatch(NamedTuple):
+    short: str
+    long: str
+    column: str
+
+
+def retire_prefixes(profile: str, *, delete: bool = False, log=print) -> list:
+    """The finished runs that are the first epochs of a longer finished run
+    (``training.spec.is_prefix``), checked against it: where every column of
+    ``TRAINED_COLUMNS`` of the short run's history equals the long run's first
+    epochs, the short run is redundant and (``delete``) removed; otherwise it
+    stays and is returned as a ``PrefixMismatch`` (the longer run did not
+    retrace it: a bug to look at, not a run to drop)."""
+    from ..training.spec import is_prefix
+
+    finished = {p.name: load(p) for p in sorted(runs_dir(profile).glob("*"))
+                if p.is_dir() and is_finished(p)}
+    mismatches = []
+    for short_id, short in finished.items():
+        longer = [r for r in finished.values() if is_prefix(short["spec"], r["spec"])]
+        for long in longer:
+            head = long["history"].iloc[:len(short["history"])].reset_index(drop=True)
+            differ = [c for c in TRAINED_COLUMNS if not short["history"][c].equals(head[c])]
+            if differ:
+                mismatches.append(PrefixMismatch(short_id, long["id"], differ[0]))
+                log(f"{short_id}: not the first {short['spec']['epochs']} epochs of "
+                    f"{long['id']} ({differ[0]} differs); kept")
+                break
+        else:
+            if longer:
+                log(f"{short_id}: the first {short['spec']['epochs']} epochs of "
+                    f"{longer[0]['id']}, bit for bit" + ("; removed" if delete else ""))
+                if delete:
+                    shutil.rmtree(runs_dir(profile) / short_id)
+    return mismatches

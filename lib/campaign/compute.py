@@ -11,7 +11,7 @@ import pandas as pd
 from ..store.paths import runs_dir
 from ..store.runlock import Locked
 from ..training.spec import spec_id
-from .cache import ensure, is_finished, load, metrics_at, run_dir
+from .cache import ensure, finished_specs, is_finished, load, metrics_at, run_dir, stand_in
 from .profiles import label_text, notebook_runs
 
 
@@ -64,14 +64,16 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
                 deferred.append(r)
         for r in deferred if wait else []:   # trained elsewhere: wait (or take over if it dies)
             ensure(r["spec"], profile, log=log, wait=True, **fit_options)
-    rows = []
+    rows, finished = [], None
     for r in runs:
         if not wait and not is_finished(run_dir(r["spec"], profile)):
-            if "own_spec" in r and is_finished(run_dir(r["own_spec"], profile)):
-                # the longer run is still training; the shorter one it replaces is here
-                r = {**r, "spec": r["own_spec"], "at_epoch": None}
-            else:
+            # the longer run is unfinished: its own run, or another finished run
+            # it is the prefix of, stands in (the 8 epochs of a 48-epoch run)
+            finished = finished_specs(profile) if finished is None else finished
+            found = stand_in(r.get("own_spec", r["spec"]), profile, finished)
+            if found is None:
                 continue
+            r = {**r, "spec": found[0], "at_epoch": found[1]}
         run = load(run_dir(r["spec"], profile))
         m = metrics_at(run, r.get("at_epoch"))
         rows.append({**r["labels"], "run_id": run["id"], **{
