@@ -148,6 +148,8 @@ def _article_levels(ax, x, values, lo: float, hi: float, marker: str = "_", ms: 
                     fontsize=7, color="C3")
     if pts:
         handle = dict(ls="-", lw=2.5) if marker == "_" else dict(ls="none", marker=marker)
+        if not inside:   # every value is written at the edge: the key shows the arrow, no mark
+            handle = dict(ls="none", marker=r"$\uparrow$" if outside[0][1] > hi else r"$\downarrow$")
         ax.plot([], [], color="C3", label=label + ("; off this axis: its value at the edge"
                                                    if outside else ""), **handle)
     return len(outside)
