@@ -195,8 +195,10 @@ def retire_prefixes(profile: str, *, delete: bool = False, log=print) -> list:
             differ = [c for c in TRAINED_COLUMNS if not short["history"][c].equals(head[c])]
             if differ:
                 mismatches.append(PrefixMismatch(short_id, long["id"], differ[0]))
+                cpus = {r["metrics"].get("cpu_id") for r in (short, long)}
+                why = "trained on different processors" if len(cpus) > 1 else "a bug to look at"
                 log(f"{short_id}: not the first {short['spec']['epochs']} epochs of "
-                    f"{long['id']} ({differ[0]} differs); kept")
+                    f"{long['id']} ({differ[0]} differs: {why}); kept")
                 break
         else:
             if longer:
