@@ -147,7 +147,10 @@ def failpoint(name: str) -> None:
 
 def git_commit() -> str | None:
     """The repository's commit (suffixed ``+dirty`` with uncommitted changes to
-    tracked files), or None outside a git checkout."""
+    tracked files); outside a git checkout (a copy sent to a GPU machine) the
+    commit named by ``ABLATION_GIT_COMMIT``, else None."""
+    if not (REPO / ".git").exists():
+        return os.environ.get("ABLATION_GIT_COMMIT")
     try:
         run = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True,
                                         timeout=10, check=True).stdout.strip()
@@ -203,13 +206,19 @@ def environment() -> dict:
     backend = keras.backend.backend()
     versions = {"python": platform.python_version(), "keras": keras.__version__,
                 "numpy": np.__version__}
+    accelerator = None
     if backend == "tensorflow":
         import tensorflow as tf
         versions["tensorflow"] = tf.__version__
+        gpus = tf.config.list_physical_devices("GPU")
+        accelerator = gpus[0].name if gpus else None
     elif backend == "jax":
         import jax
         versions["jax"] = jax.__version__
+        device = jax.devices()[0]
+        accelerator = device.device_kind if device.platform != "cpu" else None
     return {"backend": backend, "versions": versions, "machine": platform.machine(),
+            "accelerator": accelerator,
             "cpu": cpu_model(), "cpu_id": cpu_id(), "cpu_count": os.cpu_count(), "cifar10_source": Path(os.environ["CIFAR10_PATH"]).name
             if os.environ.get("CIFAR10_PATH") else "keras.datasets.cifar10",
             "git_commit": git_commit()}
