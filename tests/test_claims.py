@@ -36,7 +36,7 @@ def test_status_text_names_what_a_reader_needs():
     row = {"status": Status.UNRESOLVED, "mde": 2.14, "n": 6, "note": ""}
     assert claims.status_text(row) == "unresolved (could detect ≥ 2.1 points)"
     assert claims.status_text({**row, "mde": math.nan, "n": 0}) == \
-        "unresolved (no finished runs yet)"
+        "unresolved (no finished pair yet)"
     assert claims.status_text({**row, "mde": math.nan, "n": "3/1"}).endswith("2 runs a side)")
     assert claims.status_text({"status": Status.NOT_TESTABLE, "note": "too small"}) == \
         "not testable at this scale (too small)"
@@ -58,10 +58,18 @@ def _bc_table():
 
 def test_a_claims_rows_are_its_comparisons_on_each_series():
     c = next(c for c in claims.claims() if c.key == "bc.0-1")
-    P, paper = {"epochs": 4}, {"epochs": 250}
+    P = {"epochs": 4, "decayed": {"seeds": list(range(6))}, "long": {"epochs": 48, "seeds": [0, 1, 2]}}
+    paper = {"epochs": 250}
     rows = claims._claim_rows(c, _bc_table(), P, paper, "nowhere")
-    assert [r["series"] for r in rows] == ["article", "decayed"]
+    # the long series has no finished pair: its row says so, with what is planned
+    assert [r["series"] for r in rows] == ["article", "decayed", "long"]
+    assert rows[2]["n"] == 0 and rows[2]["n_planned"] == 3 and rows[2]["epochs"] == 48
+    assert rows[2]["status_text"] == "unresolved (no finished pair yet)"
     dec = rows[1]
+    assert dec["n_planned"] == 6
+    base = _bc_table().query("series == 'decayed' and case == 0")
+    assert dec["baseline_gap"] == pytest.approx(
+        100 * (base["final_train_accuracy"] - base["final_test_accuracy"]).mean())
     r = stats.compare(_bc_table().query("series == 'decayed'"), "case", 0, 1)
     assert dec["ours"] == pytest.approx(100 * r["diff"]) and dec["n"] == 6
     assert (dec["ci95_low"], dec["ci95_high"]) == pytest.approx((100 * r["ci_low"],
@@ -76,23 +84,65 @@ def test_a_claims_rows_are_its_comparisons_on_each_series():
 def test_summary_counts_each_claim_once_at_its_most_decisive_measurement():
     t = pd.DataFrame([
         {"article": "bc_learning", "key": "k1", "series": "article", "epochs": 4, "ours": 0.1,
-         "status": Status.UNRESOLVED},
+         "ci95_low": -1.0, "status": Status.UNRESOLVED},
         {"article": "bc_learning", "key": "k1", "series": "long", "epochs": 48, "ours": 1.0,
-         "status": Status.SUPPORTED},
+         "ci95_low": 0.5, "status": Status.SUPPORTED},
         {"article": "bc_learning", "key": "k2", "series": "decayed", "epochs": 4, "ours": -1.0,
-         "status": Status.CONTRADICTED},
+         "ci95_low": -1.5, "status": Status.CONTRADICTED},
         {"article": "bc_learning", "key": "k2", "series": "article", "epochs": 4, "ours": 0.2,
-         "status": Status.UNRESOLVED},
+         "ci95_low": -1.0, "status": Status.UNRESOLVED},
         # a long series with no finished runs yet does not outrank a measured row
         {"article": "bc_learning", "key": "k3", "series": "long", "epochs": 48, "ours": math.nan,
-         "status": Status.UNRESOLVED},
+         "ci95_low": math.nan, "status": Status.UNRESOLVED},
         {"article": "bc_learning", "key": "k3", "series": "article", "epochs": 4, "ours": 2.0,
-         "status": Status.SMALLER}])
-    assert claims.decisive(t)["series"].tolist() == ["long", "decayed", "article"]
+         "ci95_low": 0.5, "status": Status.SMALLER},
+        # nor does a single long pair (an estimate without an interval)
+        {"article": "bc_learning", "key": "k4", "series": "long", "epochs": 30, "ours": 1.2,
+         "ci95_low": math.nan, "status": Status.UNRESOLVED},
+        {"article": "bc_learning", "key": "k4", "series": "decayed", "epochs": 3, "ours": -7.0,
+         "ci95_low": -8.0, "status": Status.CONTRADICTED}])
+    assert claims.decisive(t)["series"].tolist() == ["long", "decayed", "article", "decayed"]
     s = claims.summary(t).set_index("article")
-    assert s.loc["bc_learning", "claims"] == 3
-    assert s.loc["bc_learning", "supported"] == 1 and s.loc["bc_learning", "contradicted"] == 1
+    assert s.loc["bc_learning", "claims"] == 4
+    assert s.loc["bc_learning", "supported"] == 1 and s.loc["bc_learning", "contradicted"] == 2
     assert s.loc["bc_learning", "smaller than claimed"] == 1 and "unresolved" not in s.columns
+
+
+def _ledger_row(key, series, epochs, ours, low, high, n, planned, status_, gap=math.nan,
+                claim="a claim", article="bc_learning"):
+    row = {"article": article, "key": key, "claim": claim, "headline": True, "series": series,
+           "article_effect": 1.8, "article_says": "+1.80", "article_epochs": 250, "ours": ours,
+           "ci95_low": low, "ci95_high": high, "n": n, "n_planned": planned, "epochs": epochs,
+           "endpoint": "", "mde": 1.0 if not math.isnan(low) else math.nan, "baseline_gap": gap,
+           "status": status_, "note": ""}
+    row["status_text"] = claims.status_text(row)
+    return row
+
+
+def test_the_readme_shows_each_headline_claim_short_and_long():
+    t = pd.DataFrame([
+        _ledger_row("bc.0-1", "article", 4, -0.2, -2.4, 2.1, 6, math.nan, Status.UNRESOLVED),
+        _ledger_row("bc.0-1", "decayed", 4, -2.0, -2.7, -1.3, 6, 6, Status.CONTRADICTED, 2.1),
+        _ledger_row("bc.0-1", "long", 48, 1.2, math.nan, math.nan, 1, 3, Status.UNRESOLVED, 26.8),
+        # mixup's recipe decays: its first row is the short one, its longest measured the long
+        _ledger_row("mixup.0.2", "article", 3, -0.9, -1.3, -0.5, 6, math.nan,
+                    Status.CONTRADICTED, claim="mixup", article="mixup_baseline"),
+        _ledger_row("mixup.0.2", "article", 6, -0.1, -1.3, 1.1, 3, math.nan, Status.SMALLER,
+                    claim="mixup", article="mixup_baseline"),
+        _ledger_row("mixup.0.2", "long", 15, math.nan, math.nan, math.nan, 0, 3,
+                    Status.UNRESOLVED, claim="mixup", article="mixup_baseline")])
+    rows = claims.by_length(t, "bc.0-1")
+    assert (rows["short"]["series"], rows["long"]["epochs"]) == ("decayed", 48)
+    m = claims.by_length(t, "mixup.0.2")
+    assert (m["short"]["epochs"], m["long"]["epochs"]) == (3, 6)
+    text = claims.readme_summary(t, "budget")
+    bc = next(line for line in text.splitlines() if line.startswith("| a claim"))
+    short, long = bc.split(" | ")[2:4]
+    assert short.startswith("**contradicted**: -2.00 [-2.70, -1.30] at 4 ep, n 6")
+    assert "baseline train − test 2.1" in short
+    assert long.startswith("**unresolved (no interval") and "at 48 ep, n 1 of 3" in long
+    mixup = next(line for line in text.splitlines() if line.startswith("| mixup |"))
+    assert "at 3 ep, n 6" in mixup and "**smaller than claimed**: -0.10" in mixup
 
 
 def test_every_status_in_the_committed_ledger_follows_from_its_numbers():

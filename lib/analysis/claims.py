@@ -77,7 +77,7 @@ def status_text(row) -> str:
         if mde is not None and not math.isnan(mde):
             return f"{words} (could detect ≥ {mde:.1f} points)"
         if n in (0, "0", None) or (isinstance(n, float) and math.isnan(n)):
-            return f"{words} (no finished runs yet)"
+            return f"{words} (no finished pair yet)"
         return f"{words} (no interval: fewer than 2 runs a side)"
     if s is Status.NOT_TESTABLE:
         return f"{words} ({row['note']})"
@@ -189,8 +189,8 @@ def claims() -> list[Claim]:
 
 #: Columns of :func:`ledger`, in order (effects and intervals in points).
 COLUMNS = ("article", "key", "claim", "headline", "series", "article_effect", "article_says",
-           "article_epochs", "ours", "ci95_low", "ci95_high", "n", "epochs", "endpoint", "mde",
-           "status", "status_text", "note")
+           "article_epochs", "ours", "ci95_low", "ci95_high", "n", "n_planned", "epochs",
+           "endpoint", "mde", "baseline_gap", "status", "status_text", "note")
 
 _ENDPOINT = {"article": "last epoch", "decayed": "last epoch, after a decay (ours)"}
 
@@ -202,7 +202,10 @@ def _endpoint(c: Claim, series: str) -> str:
 
 
 def _row(c: Claim, series: str, result: dict | None, epochs, endpoint: str, P_paper: dict,
-         note: str = "", untestable: str | None = None) -> dict:
+         note: str = "", untestable: str | None = None, planned: int | None = None,
+         gap: float | None = None) -> dict:
+    """One ledger row; ``planned``: the pairs the profile plans for the
+    series, ``gap``: the baseline's train - test accuracy at the row's length."""
     r = result or {}
     low, high = _points(r.get("ci_low")), _points(r.get("ci_high"))
     eff = _points(c.article_effect)
@@ -214,8 +217,9 @@ def _row(c: Claim, series: str, result: dict | None, epochs, endpoint: str, P_pa
            "article_says": c.article_text or (f"{eff:+.2f}" if eff is not None else ""),
            "article_epochs": P_paper.get("epochs") if c.article_epochs == -1 else c.article_epochs,
            "ours": _points(r.get("diff")),
-           "ci95_low": low, "ci95_high": high, "n": n, "epochs": epochs, "endpoint": endpoint,
-           "mde": _points(r.get("mde")), "status": st,
+           "ci95_low": low, "ci95_high": high, "n": n, "n_planned": planned, "epochs": epochs,
+           "endpoint": endpoint, "mde": _points(r.get("mde")), "baseline_gap": _points(gap),
+           "status": st,
            "note": "; ".join(x for x in (untestable, c.note, note) if x)}
     row["status_text"] = status_text(row)
     return row
@@ -226,6 +230,21 @@ def _compare(t: pd.DataFrame, c: Claim, a=None, b=None) -> dict | None:
     if not {a, b} <= set(t[c.by]):
         return None
     return stats.compare(t, c.by, a, b, c.metric)
+
+
+def _baseline_gap(t: pd.DataFrame, c: Claim) -> float | None:
+    """The baseline arm's mean train - test accuracy at the end of its runs:
+    a regulariser has something to reduce only once this is large."""
+    base = t[t[c.by] == c.a] if c.by in t else t.iloc[0:0]
+    if not len(base) or "final_train_accuracy" not in base:
+        return None
+    return float((base["final_train_accuracy"] - base["final_test_accuracy"]).mean())
+
+
+def _planned(P: dict, series: str) -> int | None:
+    """The seeds (pairs) the profile plans for a decayed or long series."""
+    return len(P[series]["seeds"]) if isinstance(P.get(series), dict) \
+        and "seeds" in P[series] else None
 
 
 def _profile_length(t: pd.DataFrame) -> pd.DataFrame:
@@ -246,24 +265,33 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                                     "baseline did")]
     if c.key == "tricks.architecture":
         main = main[main["trick"].isin(["baseline", "architecture"])]
-    rows.append(_row(c, "article", _compare(main, c), P["epochs"], _endpoint(c, "article"), P_paper))
-    if c.decayed and "decayed" in set(table["series"]):
-        rows.append(_row(c, "decayed", _compare(table[table["series"] == "decayed"], c),
-                         P["epochs"], _endpoint(c, "decayed"), P_paper))
+    rows.append(_row(c, "article", _compare(main, c), P["epochs"], _endpoint(c, "article"), P_paper,
+                     gap=_baseline_gap(main, c)))
+    if c.decayed and "decayed" in P:
+        dec = table[table["series"] == "decayed"]
+        rows.append(_row(c, "decayed", _compare(dec, c), P["epochs"], _endpoint(c, "decayed"),
+                         P_paper, planned=_planned(P, "decayed"), gap=_baseline_gap(dec, c)))
     long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])] \
         if c.long and "series" in table else table.iloc[0:0]
     if c.long and c.notebook == "mixup_baseline":
         # a decaying schedule: each length is its own run, read at its last epoch
         for budget, t in table[table["series"].isin(["article", "long"])].groupby("budget"):
             if budget != 1.0:
-                rows.append(_row(c, "long" if (t["series"] == "long").any() else "article",
+                is_long = (t["series"] == "long").any()
+                rows.append(_row(c, "long" if is_long else "article",
                                  _compare(t, c), int(t["epochs"].iloc[0]),
-                                 "last epoch, after the example's decay", P_paper))
+                                 "last epoch, after the example's decay", P_paper,
+                                 planned=_planned(P, "long") if is_long else None,
+                                 gap=_baseline_gap(t, c)))
+        if "long" in P and not (table["series"] == "long").any():
+            rows.append(_row(c, "long", None, P["long"]["epochs"],
+                             "last epoch, after the example's decay", P_paper,
+                             planned=_planned(P, "long")))
     elif len(long) and {c.a, c.b} <= set(long[c.by]):
         by_epoch = long_effect(c, table, profile)
         last = by_epoch.iloc[-1]
-        others = "; ".join(f"{int(r.epochs)}: {100 * r.ours:+.2f} [{100 * r.ci95_low:+.2f}, "
-                           f"{100 * r.ci95_high:+.2f}]" for r in by_epoch.itertuples()
+        others = "; ".join(f"{int(r.epochs)}: {_fmt(100 * r.ours)} [{_fmt(100 * r.ci95_low)}, "
+                           f"{_fmt(100 * r.ci95_high)}]" for r in by_epoch.itertuples()
                            if r.epochs in length_effect.report_lengths(int(last.epochs))[:-1])
         cross = length_effect.crossings(by_epoch)
         note = (f"other lengths (epochs: points [95 % CI]): {others}; windowed gain changes sign "
@@ -272,7 +300,11 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
         rows.append(_row(c, "long", {"diff": last.ours, "ci_low": last.ci95_low,
                                      "ci_high": last.ci95_high, "n_pairs": int(last.n_pairs),
                                      "mde": last.mde}, int(last.epochs),
-                         f"window mean ({stats.WINDOW_NAME})", P_paper, note=note))
+                         f"window mean ({stats.WINDOW_NAME})", P_paper, note=note,
+                         planned=_planned(P, "long"), gap=last.baseline_train_test_gap))
+    elif c.long and "long" in P:
+        rows.append(_row(c, "long", None, P["long"]["epochs"], f"window mean ({stats.WINDOW_NAME})",
+                         P_paper, planned=_planned(P, "long")))
     return rows
 
 
@@ -369,11 +401,12 @@ def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
 
 
 def decisive(ledger_table: pd.DataFrame) -> pd.DataFrame:
-    """Each claim's most decisive row: one with a measurement first, then the
-    long series, else the decayed one, else the article's recipe, the longest
-    first; claims in the ledger's order."""
+    """Each claim's most decisive row: one with an interval first (a single
+    pair or no finished run cannot decide), then the long series, else the
+    decayed one, else the article's recipe, the longest first; claims in the
+    ledger's order."""
     t = ledger_table.assign(
-        _empty=ledger_table["ours"].isna() & ~ledger_table["status"].eq(Status.NOT_TESTABLE),
+        _empty=ledger_table["ci95_low"].isna() & ~ledger_table["status"].eq(Status.NOT_TESTABLE),
         _rank=ledger_table["series"].map({"long": 0, "decayed": 1, "article": 2}),
         _order=range(len(ledger_table)))
     first = t.groupby("key", sort=False)["_order"].transform("min")
@@ -417,16 +450,33 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _ours_cell(r) -> str:
+    return "–" if _missing(r.ours) else f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
+
+
+def _n_cell(r) -> str:
+    """n, and the pairs the profile plans where it plans more ("1 of 3")."""
+    planned = getattr(r, "n_planned", None)
+    n = 0 if _missing(r.n) else r.n
+    if _missing(planned) or str(n) == str(int(planned)) or "/" in str(n):
+        return str(n)
+    return f"{n} of {int(planned)}"
+
+
 def table_markdown(rows: pd.DataFrame) -> str:
     """Ledger rows as one markdown table, their notes below it."""
-    lines = ["| claim | series | article | ours [95 % CI] | n | epochs | endpoint | mde | status |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| claim | series | article | ours [95 % CI] | n | epochs | endpoint | mde | "
+             "baseline train − test | status |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows.itertuples():
-        ours = (f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
-                if r.ours is not None and not (isinstance(r.ours, float) and math.isnan(r.ours))
-                else "–")
-        lines.append(f"| {r.claim} | {r.series} | {_article_cell(r)} | {ours} | {r.n} | "
-                     f"{r.epochs} | {r.endpoint} | {_fmt(r.mde, '.1f')} | **{r.status_text}** |")
+        gap = _fmt(getattr(r, "baseline_gap", None), ".1f")
+        lines.append(f"| {r.claim} | {r.series} | {_article_cell(r)} | {_ours_cell(r)} | "
+                     f"{_n_cell(r)} | {r.epochs} | {r.endpoint} | {_fmt(r.mde, '.1f')} | "
+                     f"{gap} | **{r.status_text}** |")
     notes = [f"- {r.claim} ({r.series}): {r.note}" for r in rows.itertuples()
              if r.note and Status(r.status) is not Status.NOT_TESTABLE]
     return "\n".join(lines + ([""] + notes if notes else []))
@@ -464,18 +514,62 @@ def answer(ledger_table: pd.DataFrame) -> str:
 README_MARKERS = ("<!-- ledger:start -->", "<!-- ledger:end -->")
 
 
+def by_length(ledger_table: pd.DataFrame, key: str) -> dict:
+    """A claim's row for each training length a reader compares: ``short``,
+    the quiet endpoint at the profile's length (both arms ending on a decay:
+    the decayed series, or the article's recipe where it decays itself, as
+    mixup's does), and ``long``, its longest measurement of the long series
+    (for a recipe that decays, its longest run). ``None`` where it has none."""
+    t = ledger_table[ledger_table["key"] == key]
+    out = {"short": None, "long": None}
+    dec = t[t["series"] == "decayed"]
+    if len(dec):
+        out["short"] = dec.iloc[0]
+    long = t[t["series"] == "long"]
+    if key.startswith("mixup."):
+        # its recipe decays, so its own first row (the profile's length) is quiet, and
+        # each other length is a run of its own: the longest one with an interval
+        out["short"] = t[t["series"] == "article"].iloc[0]
+        others = t.iloc[1:]
+        measured = others[others["ci95_low"].notna()].sort_values("epochs")
+        out["long"] = measured.iloc[-1] if len(measured) else (long.iloc[-1] if len(long) else None)
+        return out
+    if len(long):
+        out["long"] = long.sort_values("epochs").iloc[-1]
+    return out
+
+
+def _length_cell(r) -> str:
+    """One length's answer in a README cell: status first, then the numbers."""
+    if r is None:
+        return "–"
+    if _missing(r.ours):
+        return f"{r.status_text}; {r.epochs} ep, n {_n_cell(r)}"
+    gap = "" if _missing(r.baseline_gap) else f", baseline train − test {r.baseline_gap:.1f}"
+    return (f"**{r.status_text}**: {_ours_cell(r)} at {r.epochs} ep, n {_n_cell(r)}{gap}")
+
+
 def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
-    """What the top-level README shows: the summary per article and the
-    headline claims' most decisive rows, linking the whole ledger."""
-    best = decisive(ledger_table[ledger_table["headline"]])
+    """What the top-level README shows: the summary per article, and each
+    headline claim at the profile's length with a quiet endpoint and at its
+    longest training, linking the whole ledger."""
     lines = ["Claims per article by status, each at its most decisive measurement "
-             "(long runs, else both arms ending on a decay, else the article's recipe):", "",
+             "(one with an interval; long runs, else both arms ending on a decay, else the "
+             "article's recipe):", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
-             "| headline claim | article | ours, points [95 % CI] (series, epochs, n) | status |",
+             "The headline claims at two training lengths: short (the profile's length, both "
+             "arms ending on a learning-rate decay) and long (the article's recipe trained "
+             "until the baseline overfits: its train − test accuracy gap is given). Points of "
+             "test accuracy, 95 % interval paired by seed; n: pairs finished of those planned.",
+             "",
+             "| headline claim | article | short | long |",
              "| --- | --- | --- | --- |"]
-    for r in best.itertuples():
-        lines.append(f"| {r.claim} | {_article_cell(r)} | {_fmt(r.ours)} [{_fmt(r.ci95_low)}, "
-                     f"{_fmt(r.ci95_high)}] ({r.series}, {r.epochs}, {r.n}) | {r.status_text} |")
+    head = ledger_table[ledger_table["headline"]]
+    for key in dict.fromkeys(head["key"]):
+        rows = by_length(head, key)
+        first = head[head["key"] == key].iloc[0]
+        lines.append(f"| {first.claim} | {_article_cell(first)} | {_length_cell(rows['short'])} "
+                     f"| {_length_cell(rows['long'])} |")
     lines += ["", f"Every claim, with its notes: [results/{profile}/claims.md]"
                   f"(results/{profile}/claims.md)."]
     return "\n".join(lines)
