@@ -113,6 +113,21 @@ def test_gains_one_interval_per_row_with_article():
     assert len(ax.texts) == 2                               # the verdicts
 
 
+def test_gains_draw_the_decayed_pair_under_its_row_with_its_own_verdict():
+    t = _noisy_table()
+    ch = stats.compare_many(t, "case", [(0, 1, "one"), (0, 2, "two")])
+    quiet = t.assign(final_test_accuracy=t["final_test_accuracy"] - 0.01 * t["case"])
+    dec = stats.compare_many(quiet, "case", [(0, 1, "one")])
+    ax = plots.gains(ch, decayed=dec).axes[0]
+    squares = [l for l in ax.lines if l.get_marker() == "s" and len(l.get_xdata())]
+    assert len(squares) == 1
+    assert squares[0].get_xdata() == pytest.approx([100 * dec["ours"].iloc[0]])
+    assert squares[0].get_ydata() == pytest.approx([1 - 0.3])   # under row "one" (y = 1)
+    texts = [a.get_text().replace("\n", " ") for a in ax.texts]
+    assert any(x.startswith("■ + decay (n=3/3): ") for x in texts)
+    assert len(texts) == 3                                  # two verdicts, one decayed verdict
+
+
 def test_gains_mark_one_seed_rows_and_confounds_inside_the_figure():
     t = pd.concat([_noisy_table(keys=(0, 1)), _noisy_table(keys=(2,), seeds=(0,))], ignore_index=True)
     ch = stats.compare_many(t, "case", [(0, 1, "one"), (1, 2, "batch")])
@@ -227,7 +242,9 @@ def test_lr_curves_one_panel_per_schedule_none_hidden():
     assert [len(ax.lines) for ax in axes] == [3, 2, 3]
     assert len(axes[2].lines[0].get_xdata()) == 41          # the cosine per step, not per epoch
     assert "did not fire" in axes[1].texts[0].get_text()
-    assert all(ax.get_yscale() == "log" for ax in axes)
+    # the cosine ends at a rate of 0, which a log axis cannot show: linear, 0 on the axis
+    assert all(ax.get_yscale() == "linear" for ax in axes)
+    assert axes[2].lines[0].get_ydata()[-1] == 0 and axes[2].get_ylim()[0] <= 0
 
 
 def test_mixing_grid_soft_labels_in_titles():
@@ -279,6 +296,7 @@ def test_lr_curves_with_schedule_and_minmax_per_image():
     ax = fig.axes[0]
     assert len(ax.lines) == 3                               # the schedule + 2 seeds
     assert list(ax.lines[0].get_xdata()) == [1, 2.6, 3.4, 5]
+    assert ax.get_yscale() == "log"                          # step decays, never to 0
     # the schedule ends after epoch 4: its last tick reads "end", not a fifth epoch
     assert [x.get_text() for x in ax.get_xticklabels()] == ["1", "2", "3", "4", "end"]
     x = np.random.default_rng(0).normal(size=(3, 4, 4, 3))

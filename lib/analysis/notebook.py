@@ -239,6 +239,14 @@ def article_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep].reset_index(drop=True)
 
 
+def decayed_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs of the ``decayed`` series (both arms ending on the same
+    learning-rate decay; none where the profile has no such series)."""
+    if "series" not in table:
+        return table.iloc[0:0]
+    return table[table["series"] == "decayed"].reset_index(drop=True)
+
+
 def length_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The runs of the article's recipe at every length run (series
     ``article`` and ``long``; the ``decayed`` series is another recipe)."""

@@ -208,18 +208,24 @@ def levels_vs_article(summary: pd.DataFrame, table: pd.DataFrame, by: str,
 
 
 def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
-          xlabel: str = "change in final test accuracy (points)", notes: dict | None = None):
+          xlabel: str = "change in final test accuracy (points)", notes: dict | None = None,
+          decayed: pd.DataFrame | None = None):
     """Each change of a ``lib.stats.compare_many`` table as a point with its
     95 % interval (coloured by verdict: green helps, red hurts, grey
     otherwise), the article's change marked beside, the verdict at the right.
     A change without an interval (one run on a side, or no spread) is drawn
     hollow and says so inside the figure; ``notes`` ((from, to) -> text,
-    e.g. "confounded: 8× the images") are written under their point."""
+    e.g. "confounded: 8× the images") are written under their point.
+    ``decayed``: the same changes with both arms ending on a learning-rate
+    decay (a ``compare_many`` table, matched by from/to), drawn as squares
+    under their row with their own verdict and n at the right."""
     names = [f"{textwrap.fill(str(row['change']), 30)}\n"
              f"({TEST_NAMES[Test(row['test'])]}, {n_text(row, sep='=')})"
              for _, row in changes.iterrows()]
     lines = max((n.count("\n") + 1 for n in names), default=1)   # room for the longest label
-    fig, ax = plt.subplots(figsize=(8.5, max(0.5, 0.14 * lines + 0.1) * len(changes) + 1.4))
+    quiet = {} if decayed is None else {(r["from"], r["to"]): r for _, r in decayed.iterrows()}
+    rows_h = max(0.5, 0.14 * lines + 0.1) + (0.15 if quiet else 0)
+    fig, ax = plt.subplots(figsize=(8.5, rows_h * len(changes) + 1.4))
     y = np.arange(len(changes))[::-1]
     ours = changes["ours"].to_numpy(float) * scale
     lo = (changes["ours"] - changes["ci95_low"]).to_numpy(float) * scale
@@ -234,6 +240,17 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     ax.plot([], [], "o", color="0.45", label="ours: mean change, 95 % t interval")
     if bare.any():
         ax.plot([], [], "o", mfc="white", mec="0.45", mew=1.5, label="ours: no interval")
+    for yi, (_, row) in zip(y, changes.iterrows()):
+        d = quiet.get((row["from"], row["to"]))
+        if d is not None:
+            color = VERDICT_COLORS.get(d["verdict"], "0.45")
+            ax.errorbar(d["ours"] * scale, yi - 0.3,
+                        xerr=[[(d["ours"] - d["ci95_low"]) * scale],
+                              [(d["ci95_high"] - d["ours"]) * scale]],
+                        fmt="s", ms=5, capsize=3, color=color)
+    if quiet:
+        ax.plot([], [], "s", color="0.45", ms=5,
+                label="ours, both arms ending on a decay (95 % t interval)")
     if "article" in changes and changes["article"].notna().any():
         ax.plot(changes["article"].to_numpy(float) * scale, y, "D", color="C3", ms=6, mfc="none",
                 mew=1.5, label="article (one run each)")
@@ -242,6 +259,11 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     for yi, o, b, (_, row) in zip(y, ours, bare, changes.iterrows()):
         ax.annotate(textwrap.fill(verdict_text(row), 24), (1.0, yi), xycoords=("axes fraction", "data"),
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+        d = quiet.get((row["from"], row["to"]))
+        if d is not None:
+            ax.annotate(textwrap.fill(f"■ + decay ({n_text(d, sep='=')}): {verdict_text(d)}", 26),
+                        (1.0, yi - 0.3), xycoords=("axes fraction", "data"), xytext=(6, -2),
+                        textcoords="offset points", va="top", fontsize=6.5)
         note = [(notes or {}).get((row["from"], row["to"]), "")]
         if b:
             note.insert(0, "one run on a side: no interval" if Test(row["test"]) is Test.NONE
@@ -254,8 +276,9 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
     ax.set_ylim(-0.7, len(changes) - 0.3)
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3, axis="x")
-    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False)
-    ax.set_title(title, fontsize=10, pad=22)
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2 if quiet else 3,
+              frameon=False)
+    ax.set_title(title, fontsize=10, pad=34 if quiet else 22)
     fig.tight_layout()
     return fig
 
@@ -412,7 +435,9 @@ def progress_animation(hist: pd.DataFrame, by: str, order, path, labels=None, fp
 
 def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, schedule=None,
               title: str = "", schedules: dict | None = None, notes: dict | None = None):
-    """Learning rate per epoch (log scale) of the ``keys`` groups, every seed
+    """Learning rate per epoch of the ``keys`` groups (a log scale, or a
+    linear one where a schedule ends at a rate of 0, which a log scale
+    cannot show), every seed
     drawn (a plateau schedule can differ between seeds), each group in its
     own panel, so that no schedule hides another (a plateau that never fires
     lies exactly on a constant rate). ``schedules`` maps a key to
@@ -431,11 +456,13 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, sch
                              sharey=True, squeeze=False)
     end = max((1 + float(t[-1]) for t, _ in (v for v in scheduled.values() if v is not None)),
               default=None)
+    to_zero = any(np.nanmin(np.asarray(v[1], float)) <= 0 for v in scheduled.values() if v is not None)
     for i, (ax, key) in enumerate(zip(axes[0], keys)):
         color, sched = f"C{i}", scheduled.get(key)
         if sched is not None:
             t, rate = (np.asarray(v, float) for v in sched)
-            ax.step(1 + t, np.where(rate > 0, rate, np.nan), where="post", color="0.5", lw=1,
+            ax.step(1 + t, rate if to_zero else np.where(rate > 0, rate, np.nan), where="post",
+                    color="0.5", lw=1,
                     label="as scheduled (per optimizer step)")
         h = hist[hist[by] == key]
         for j, (_, run) in enumerate(h.groupby("seed")):
@@ -449,7 +476,8 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, sch
         if (notes or {}).get(key):
             ax.text(0.03, 0.04, textwrap.fill(notes[key], 34), transform=ax.transAxes, fontsize=7,
                     color="C1", style="italic", va="bottom")
-        ax.set_yscale("log")
+        if not to_zero:
+            ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
@@ -457,10 +485,10 @@ def lr_curves(hist: pd.DataFrame, by: str, keys, labels: dict | None = None, sch
             ax.legend(fontsize=7 if n > 1 else 8)
     axes[0, 0].set_ylabel("learning rate at the epoch's start")
     recorded = hist.loc[hist[by].isin(keys) & (hist["lr"] > 0), "lr"]
-    if len(recorded):   # a cosine decays to 0 at the end: let it leave the axis there
+    if len(recorded):
         top = max([recorded.max(), *(np.nanmax(np.asarray(v[1], float))
                                      for v in scheduled.values() if v is not None)])
-        axes[0, 0].set_ylim(recorded.min() / 30, top * 2)
+        axes[0, 0].set_ylim(*((0, top * 1.1) if to_zero else (recorded.min() / 30, top * 2)))
     if end is not None:
         # the schedule's last step ends at 1 + epochs: tick it as the end of
         # training, not as one more epoch
