@@ -443,7 +443,8 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
              "(`python -m lib claims`); effects in points of test accuracy (b − a), 95 % t "
              "intervals paired by seed, not adjusted for multiplicity; mde = the smallest effect "
              "the runs could detect (80 % power, two-sided 5 %).", "",
-             report.to_markdown(summary(ledger_table)).rstrip(), ""]
+             report.to_markdown(summary(ledger_table)).rstrip(), "",
+             headline_markdown(ledger_table), "", "Every claim and measurement:", ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
     for nb, g in t.groupby("article", sort=False):
         lines += [f"### {nb}", "", table_markdown(g), ""]
@@ -557,7 +558,15 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
              "(one with an interval; long runs, else both arms ending on a decay, else the "
              "article's recipe):", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
-             "The headline claims at two training lengths: short (the profile's length, both "
+             headline_markdown(ledger_table), "",
+             f"Every claim, with its notes: [results/{profile}/claims.md]"
+             f"(results/{profile}/claims.md)."]
+    return "\n".join(lines)
+
+
+def headline_markdown(ledger_table: pd.DataFrame) -> str:
+    """The headline claims, each at both lengths (:func:`by_length`)."""
+    lines = ["The headline claims at two training lengths: short (the profile's length, both "
              "arms ending on a learning-rate decay) and long (the article's recipe trained "
              "until the baseline overfits: its train − test accuracy gap is given). Points of "
              "test accuracy, 95 % interval paired by seed; n: pairs finished of those planned.",
@@ -570,8 +579,6 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
         first = head[head["key"] == key].iloc[0]
         lines.append(f"| {first.claim} | {_article_cell(first)} | {_length_cell(rows['short'])} "
                      f"| {_length_cell(rows['long'])} |")
-    lines += ["", f"Every claim, with its notes: [results/{profile}/claims.md]"
-                  f"(results/{profile}/claims.md)."]
     return "\n".join(lines)
 
 
