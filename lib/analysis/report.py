@@ -31,7 +31,7 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
 def bn_momentum_clause(used: float | None, article: float | None = None) -> str:
     """A clause for a notebook's scale line when a profile's BatchNorm momentum
     differs from the article's (``None``: Keras's default); else ``""``."""
-    from ..training.models import KERAS_BN_MOMENTUM
+    from ..training.vocabulary import KERAS_BN_MOMENTUM
 
     used, article = (KERAS_BN_MOMENTUM if m is None else m for m in (used, article))
     if used == article:

@@ -26,12 +26,12 @@ def check_known(P: dict, known: set) -> None:
 
 
 def check_model(P: dict) -> dict:
-    from ..training import models
+    from ..training.vocabulary import MODEL_NAMES
 
     model = require(P, "model", dict)
-    if model.get("name") not in models.names():
+    if model.get("name") not in MODEL_NAMES:
         raise ParamError(f"parameter 'model.name' = {model.get('name')!r} is not a known "
-                         f"model {models.names()}")
+                         f"model {list(MODEL_NAMES)}")
     return model
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-_BUILDERS = {}
+from .vocabulary import KERAS_BN_MOMENTUM, RESNET_ABLATION_STEPS  # noqa: F401 (re-exported)
 
-#: BatchNormalization's default momentum in Keras, which every article used.
-KERAS_BN_MOMENTUM = 0.99
+_BUILDERS = {}
 
 
 def register(name):
@@ -88,12 +87,6 @@ def _article_resblock(x, channels, bn_momentum=KERAS_BN_MOMENTUM):
     x = layers.Add()([y, x])
     x = layers.BatchNormalization(momentum=bn_momentum)(x)
     return layers.Activation("relu")(x)
-
-
-#: what each step of the ResNet-technique ablation adds (steps 1, 6, 7 change
-#: training only: DA, mixup, AMSGrad)
-RESNET_ABLATION_STEPS = ("base", "+DA", "+BN", "+residual", "+GAP", "+dropout", "+mixup",
-                         "+AMSGrad")
 
 
 @register("resnet_ablation")

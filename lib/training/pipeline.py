@@ -12,8 +12,7 @@ import numpy as np
 import keras
 
 from . import augment
-
-MIXINGS = ("none", "bc", "bc_plus", "mixup")
+from .vocabulary import MIXINGS
 
 
 NORMALIZATIONS = ("unit", "zero_mean", "pixel_mean")

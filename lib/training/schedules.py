@@ -22,7 +22,8 @@ at the same epochs as an uninterrupted one).
 
 from __future__ import annotations
 
-import keras
+# Keras is imported where a schedule is built, not at the top: reading a
+# finished run's rates (``rate_lowered``) must not start a backend.
 
 NAMES = ("constant", "step", "cosine", "plateau")
 #: The ReduceLROnPlateau arguments a ``plateau`` schedule may set.
@@ -56,6 +57,8 @@ def rate_lowered(hist) -> "pd.Series":
 
 
 def current_rate(optimizer) -> float:
+    import keras
+
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
@@ -108,6 +111,8 @@ class StepwiseSchedule(EpochSchedule):
         bounds = [round(m * self.steps_per_epoch) - 1 for m in self.cfg["milestones"]]
         # the rate after i milestones is rate(i-th milestone's epoch), by the same rule
         values = [self.rate(0)] + [self.rate(m) for m in self.cfg["milestones"]]
+        import keras
+
         return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
 
     def start_epoch(self, epoch: int, model) -> float:
@@ -123,6 +128,8 @@ class CosineSchedule(Schedule):
         self.total_steps = total_steps
 
     def optimizer_rate(self):
+        import keras
+
         return keras.optimizers.schedules.CosineDecay(
             self.base_lr, decay_steps=self.total_steps, alpha=self.cfg.get("alpha", 0.0))
 
@@ -133,6 +140,8 @@ class PlateauSchedule(Schedule):
 
     def __init__(self, cfg: dict, base_lr: float, state: dict | None = None):
         super().__init__(cfg, base_lr)
+        import keras
+
         self.callback = keras.callbacks.ReduceLROnPlateau(
             **{k: cfg[k] for k in PLATEAU_KEYS if k in cfg})
         for k, v in (state or {}).items():

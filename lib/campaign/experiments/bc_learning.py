@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..params import (ParamError, at_budget, check_budget_fractions, check_known, check_model,
                       check_positive, check_seeds, check_series, require)
-from ...training.pipeline import MIXINGS
+from ...training.vocabulary import MIXINGS
 from ...training.spec import make_spec
 
 NOTEBOOK = "bc_learning"

@@ -8,7 +8,7 @@ Accuracy is always the 10-class accuracy.
 
 from __future__ import annotations
 
-from ...training.losses import LOSSES
+from ...training.vocabulary import ARTICLE_LOSSES
 from ..params import (ParamError, at_budget, check_known, check_model, check_positive,
                       check_seeds, check_series, require)
 from ...training.spec import make_spec
@@ -30,7 +30,7 @@ CLAIMS = {
     "lr1e-2_worse": "Normal with lr=1e-2 is worse than with lr=1e-3",
     "hardmax_bad": "Natural HardMax is clearly the worst",
 }
-LOSS_NAMES = set(LOSSES) | {"categorical_crossentropy"}
+LOSS_NAMES = set(ARTICLE_LOSSES) | {"categorical_crossentropy"}
 TOP_KEYS = {"model", "dataset", "epochs", "batch_size", "seeds", "extra_seeds", "patterns",
             "decayed", "long", "runtime"}
 

@@ -8,7 +8,7 @@ Step k keeps everything of step k-1: 0 base, 1 +DA, 2 +BN, 3 +residual,
 
 from __future__ import annotations
 
-from ...training.models import RESNET_ABLATION_STEPS
+from ...training.vocabulary import RESNET_ABLATION_STEPS
 from ..params import (ParamError, at_budget, check_known, check_positive, check_seeds,
                       check_series, require)
 from ...training.spec import make_spec
