@@ -214,3 +214,17 @@ def test_length_effect_tables_and_figures_for_the_headline_claims(tmp_path, monk
     t = pd.read_csv(tmp_path / "budget" / "tables" / "bc_learning_length_effect_0-1.csv")
     assert t["epochs"].tolist() == [1, 2, 4, 8, 12]          # 1, 2, 4, 8, the end, and 4
     assert t["ours"].to_numpy() == pytest.approx(0.011, abs=1e-9)
+
+
+def test_latency_ratio_reads_how_much_slower_with_a_bootstrap_interval():
+    rng = np.random.default_rng(1)
+    calls = pd.concat([
+        pd.DataFrame({"model": "small", "seconds": 0.002 * (1 + 0.05 * rng.standard_normal(500))}),
+        pd.DataFrame({"model": "big", "seconds": 0.003 * (1 + 0.05 * rng.standard_normal(500))})])
+    r = claims.latency_ratio(calls, "small", "big")
+    assert r["diff"] == pytest.approx(0.5, abs=0.02)          # 3 ms against 2 ms: 50 % slower
+    assert r["ci_low"] < r["diff"] < r["ci_high"] and r["ci_low"] > 0.45 and r["ci_high"] < 0.55
+    assert (r["n_a"], r["n_b"]) == (500, 500)
+    same = claims.latency_ratio(calls.assign(model="small").iloc[:500].pipe(
+        lambda c: pd.concat([c, c.assign(model="big")])), "small", "big")
+    assert same["ci_low"] < 0 < same["ci_high"]               # the same calls: no difference

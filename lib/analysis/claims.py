@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 from ..campaign import compute, profiles
@@ -380,6 +381,53 @@ def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict) -> l
     return rows
 
 
+#: bootstrap resamples of the latency ratio's interval
+LATENCY_RESAMPLES = 2000
+
+
+def latency_ratio(calls: pd.DataFrame, a: str, b: str, resamples: int = LATENCY_RESAMPLES,
+                  seed: int = 0) -> dict:
+    """How much slower model ``b`` answers than ``a`` at batch 1: the ratio of
+    their median call times minus 1 (0.5: 50 % slower), with a 95 % percentile
+    bootstrap interval over the calls (``calls``: columns ``model``,
+    ``seconds``, one row per timed call)."""
+    x = calls.loc[calls["model"] == a, "seconds"].to_numpy(float)
+    y = calls.loc[calls["model"] == b, "seconds"].to_numpy(float)
+    rng = np.random.default_rng(seed)
+    boot = (np.median(rng.choice(y, (resamples, len(y))), axis=1)
+            / np.median(rng.choice(x, (resamples, len(x))), axis=1)) - 1
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {"diff": float(np.median(y) / np.median(x) - 1), "ci_low": float(low),
+            "ci_high": float(high), "n_a": len(x), "n_b": len(y)}
+
+
+def _latency_row(profile: str, P: dict, P_paper: dict) -> dict:
+    """The article's trade-off, its latency half: the more accurate
+    architecture answers a batch-1 call more slowly (measured once on this
+    machine, cached: ``lib.measure.timing.inference_latency``)."""
+    from ..campaign.experiments.training_tricks import ARTICLE_ARCHITECTURES as ARCH
+    from ..store import measurements
+
+    small, big = ARCH["ResNet-34"]["latency_ms"], ARCH["ResNeXt-50-32x4d"]["latency_ms"]
+    c = Claim("training_tricks", "tricks.latency", "the larger architecture is slower at "
+              "batch 1 (ResNet-20 v1 over the cnn10 baseline; % of the baseline's latency)",
+              "model", "baseline", "resnet20_v1", +1, big / small - 1,
+              f"{100 * (big / small - 1):+.0f} % ({big:.0f} vs {small:.0f} ms, ResNeXt-50 vs "
+              "ResNet-34)", article_epochs=None)
+    stored = [d for d in measurements.read_all(profile, "inference_latency")
+              if {c.a, c.b} <= set(d["request"].get("models", {}))]
+    if not stored:
+        return _row(c, "article", None, P["epochs"], "median batch-1 call", P_paper,
+                    note="no latency measured yet")
+    calls = pd.DataFrame(stored[-1]["rows"])
+    r = latency_ratio(calls, c.a, c.b)
+    env = stored[-1]["environment"]
+    return _row(c, "article", r, P["epochs"], "median batch-1 call", P_paper,
+                note=f"latency in % of the baseline's, not points; {r['n_a']} calls per model "
+                     f"on {env.get('cpu')} ({env.get('cpu_count')} cores), {env['backend']}; "
+                     "bootstrap interval over calls")
+
+
 def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
     """Every claim's rows from the finished runs of ``profile`` (``COLUMNS``),
     of every notebook or of ``notebooks``."""
@@ -397,6 +445,8 @@ def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
         for c in nb_claims:
             rows += _claim_rows(c, table, P, P_paper, profile)
         rows += _level_rows(table, nb, P, P_paper)
+        if nb == "training_tricks":
+            rows.append(_latency_row(profile, P, P_paper))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
