@@ -14,7 +14,7 @@ from lib import cli
 from lib.campaign import cache, compute, params, profiles
 from lib.store import runfiles, paths
 from lib.training import data, train
-from lib.training.spec import spec_id
+from lib.training.spec import read_prefixes, spec_id
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -209,6 +209,10 @@ def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data):
     cache.ensure(tiny_spec, "smoke", **quiet)                       # 3 epochs
     assert cache.retire_prefixes("smoke", log=lambda s: None) == []  # a dry run keeps it
     assert cache.is_finished(cache.run_dir(short, "smoke"))
+    # while both exist, the profile's row of the shorter length reads its own run
+    row = read_prefixes([{"labels": {}, "spec": short}, {"labels": {}, "spec": tiny_spec}])[0]
+    assert (row["spec"], row["at_epoch"]) == (tiny_spec, 2)
+    assert compute.row_source(row, "smoke") == (short, None)
 
     history = cache.run_dir(short, "smoke") / "history.csv"
     good = history.read_text()
@@ -224,5 +228,6 @@ def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data):
     assert cache.is_finished(cache.run_dir(tiny_spec, "smoke"))
     # the retired length is read from the longer run, which stands in for it
     assert cache.stand_in(short, "smoke") == (tiny_spec, 2)
+    assert compute.row_source(row, "smoke") == (tiny_spec, 2)     # retired: the longer run
     assert cache.stand_in(tiny_spec, "smoke") == (tiny_spec, None)
     assert cache.stand_in({**tiny_spec, "epochs": 5}, "smoke") is None

@@ -4,6 +4,7 @@ progress and an ETA; one table row per run with its labels and metrics."""
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pandas as pd
@@ -64,16 +65,13 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
                 deferred.append(r)
         for r in deferred if wait else []:   # trained elsewhere: wait (or take over if it dies)
             ensure(r["spec"], profile, log=log, wait=True, **fit_options)
-    rows, finished = [], None
+    rows = []
+    finished = functools.cache(lambda: finished_specs(profile))
     for r in runs:
-        if not wait and not is_finished(run_dir(r["spec"], profile)):
-            # the longer run is unfinished: its own run, or another finished run
-            # it is the prefix of, stands in (the 8 epochs of a 48-epoch run)
-            finished = finished_specs(profile) if finished is None else finished
-            found = stand_in(r.get("own_spec", r["spec"]), profile, finished)
-            if found is None:
-                continue
-            r = {**r, "spec": found[0], "at_epoch": found[1]}
+        found = row_source(r, profile, wait, finished)
+        if found is None:
+            continue
+        r = {**r, "spec": found[0], "at_epoch": found[1]}
         run = load(run_dir(r["spec"], profile))
         m = metrics_at(run, r.get("at_epoch"))
         rows.append({**r["labels"], "run_id": run["id"], **{
@@ -83,6 +81,26 @@ def ensure_all(notebook: str, profile: str, overrides: dict | None = None, *, lo
             "updates": m["train_images"] // r["spec"]["batch_size"]})
     log(f"{notebook}/{profile}: done in {time.perf_counter() - t0:.0f}s")
     return pd.DataFrame(rows)
+
+
+def row_source(r: dict, profile: str, wait: bool = True, finished=None):
+    """``(spec, at_epoch)`` of the finished run a profile's row ``r`` is read
+    from, or None where there is none yet (only when not ``wait``ing).
+
+    A row that :func:`lib.training.spec.read_prefixes` points at a longer run
+    reads its own run where that is finished: trained beside the row's
+    partners, it pairs with them, while a longer run trained on another
+    processor does not retrace it bit for bit (on the same processor the two
+    are identical and ``retire-prefixes`` removes the shorter). Else, while
+    the longer run is unfinished, another finished run that holds the row's
+    epochs stands in (``cache.stand_in``; ``finished``: a callable returning
+    ``cache.finished_specs``, called at most when needed)."""
+    own = r.get("own_spec")
+    if own is not None and is_finished(run_dir(own, profile)):
+        return own, None
+    if wait or is_finished(run_dir(r["spec"], profile)):
+        return r["spec"], r.get("at_epoch")
+    return stand_in(own or r["spec"], profile, finished() if finished else None)
 
 
 class RunsFailed(RuntimeError):
