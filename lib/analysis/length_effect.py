@@ -88,11 +88,13 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 6.2), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     x = table["epochs"].to_numpy(float)
-    top.fill_between(x, table["ci95_low"] * scale, table["ci95_high"] * scale, color="C0",
-                     alpha=0.2, lw=0, label="95 % t interval (paired by seed)")
     n = int(table["n_pairs"].max()) if len(table) else 0
+    if n >= 2:   # one pair has no interval: no band, and the legend says so
+        top.fill_between(x, table["ci95_low"] * scale, table["ci95_high"] * scale, color="C0",
+                         alpha=0.2, lw=0, label="95 % t interval (paired by seed)")
+    pairs = f"n = {n} pair{'s' if n != 1 else ''}" + ("" if n >= 2 else ", no interval")
     top.plot(x, table["ours"] * scale, "-", color="C0", lw=1.8,
-             label=f"ours, long runs: gain in {stats.WINDOW_NAME} (n = {n} pairs)")
+             label=f"ours, long runs: gain in {stats.WINDOW_NAME} ({pairs})")
     top.plot(x, table["final_epoch_ours"] * scale, ".", color="C0", ms=3, alpha=0.6,
              label="ours, long runs: gain at that single epoch")
     ticks = set(report_lengths(int(x.max()) if len(x) else 1))

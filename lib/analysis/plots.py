@@ -261,7 +261,7 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
         d = quiet.get((row["from"], row["to"]))
         if d is not None:
-            ax.annotate(textwrap.fill(f"■ + decay ({n_text(d, sep='=')}): {verdict_text(d)}", 26),
+            ax.annotate(textwrap.fill(f"■ + decay ({n_text(d, sep='=')}): {verdict_text(d)}", 36),
                         (1.0, yi - 0.3), xycoords=("axes fraction", "data"), xytext=(6, -2),
                         textcoords="offset points", va="top", fontsize=6.5)
         note = [(notes or {}).get((row["from"], row["to"]), "")]
