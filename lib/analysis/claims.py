@@ -354,9 +354,12 @@ def write_length_effects(profile: str, ledger_table: pd.DataFrame, log=print) ->
     return out
 
 
-def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict) -> list[dict]:
-    """Claims about a level, not a difference between arms."""
+def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict,
+                profile: str) -> list[dict]:
+    """Claims about a level or a measurement, not a difference between arms' runs."""
     rows = []
+    if notebook == "training_tricks":
+        rows.append(_latency_row(profile, P, P_paper))
     if notebook == "bc_learning":
         c = Claim(notebook, "bc.test_above_train", "under BC, test accuracy is above training "
                   "accuracy (case 1)", "measure", "train", "test", +1, None, "test above train",
@@ -444,9 +447,7 @@ def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
             continue
         for c in nb_claims:
             rows += _claim_rows(c, table, P, P_paper, profile)
-        rows += _level_rows(table, nb, P, P_paper)
-        if nb == "training_tricks":
-            rows.append(_latency_row(profile, P, P_paper))
+        rows += _level_rows(table, nb, P, P_paper, profile)
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -484,7 +485,7 @@ def _article_cell(r) -> str:
 
 
 def _fmt(v, spec="+.2f"):
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+    return "–" if _missing(v) else format(v, spec)
 
 
 def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = False) -> str:
