@@ -112,7 +112,8 @@ def _cmd_calibrate(args) -> int:
     fig = plots.calibration(table, acc, table.attrs["peak_gflops"],
                             title=f"calibration of the {args.profile} profile",
                             throughput_on=table.attrs["measured_on"],
-                            accuracy_on=acc.attrs.get("trained_on", ""))
+                            accuracy_on=acc.attrs.get("trained_on", ""),
+                            no_xla_note=calibration.NO_XLA_NOTE)
     print(report.save_figure(fig, args.profile, "calibration", "calibration"))
     return 0
 

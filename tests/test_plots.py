@@ -313,6 +313,11 @@ def test_calibration_draws_throughput_bars_and_accuracy_lines():
     fig = plots.calibration(tp, acc, 141.0)
     bars, lines = fig.axes
     assert len(bars.patches) == 3 and len(lines.get_lines()) == 2
+    # "b" was timed without XLA only: its missing bar says so, "a"'s does not
+    notes = [t for t in bars.texts if "not timed" in t.get_text()]
+    assert len(notes) == 1 and notes[0].get_position()[1] == pytest.approx(1 - 0.2)
+    said = plots.calibration(tp, acc, 141.0, no_xla_note="XLA: cannot compile").axes[0].texts
+    assert sum("cannot compile" in t.get_text() for t in said) == 1
     empty = plots.calibration(tp, acc.iloc[:0], 141.0)
     assert "no finished" in empty.axes[1].texts[0].get_text()
     # each panel names the machine it was measured on (they may differ)

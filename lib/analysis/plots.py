@@ -22,6 +22,7 @@ from ..training.data import CLASSES
 from .stats import TEST_NAMES, Test, Verdict, n_text, verdict_text
 
 VERDICT_COLORS = {Verdict.HELPS: "C2", Verdict.HURTS: "C3"}
+VERDICT_KEY = "colour: green helps, red hurts, grey unresolved"   # for legends of verdict-coloured points
 
 
 def _label(key, labels: dict | None) -> str:
@@ -237,7 +238,7 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
             ax.plot(o, yi, "o", mfc="white", mec=color, mew=1.5, ms=7)
         else:
             ax.errorbar(o, yi, xerr=[[l], [h]], fmt="o", capsize=4, color=color)
-    ax.plot([], [], "o", color="0.45", label="ours: mean change, 95 % t interval")
+    ax.plot([], [], "o", color="0.45", label=f"ours: mean change, 95 % t interval ({VERDICT_KEY})")
     if bare.any():
         ax.plot([], [], "o", mfc="white", mec="0.45", mew=1.5, label="ours: no interval")
     for yi, (_, row) in zip(y, changes.iterrows()):
@@ -252,8 +253,9 @@ def gains(changes: pd.DataFrame, title: str = "", scale: float = 100.0,
         ax.plot([], [], "s", color="0.45", ms=5,
                 label="ours, both arms ending on a decay (95 % t interval)")
     if "article" in changes and changes["article"].notna().any():
-        ax.plot(changes["article"].to_numpy(float) * scale, y, "D", color="C3", ms=6, mfc="none",
-                mew=1.5, label="article (one run each)")
+        # a little above the row, so an article value equal to ours does not hide our point
+        ax.plot(changes["article"].to_numpy(float) * scale, y + 0.18, "D", color="C3", ms=6,
+                mfc="none", mew=1.5, label="article (one run each)")
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(y, names, fontsize=7)
     for yi, o, b, (_, row) in zip(y, ours, bare, changes.iterrows()):
@@ -526,7 +528,7 @@ def effect_vs_budget(rows: pd.DataFrame, article: tuple | None = None, scale: fl
         else:   # one run (or no spread): no interval
             ax.plot(xi, yi, "o", mfc="white", mec=color, mew=1.5, zorder=3)
         ax.annotate(f"n={ni}", (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=7)
-    ax.plot([], [], "o", color="0.35", label="ours: paired gain, 95 % t interval")
+    ax.plot([], [], "o", color="0.35", label=f"ours: paired gain, 95 % t interval\n({VERDICT_KEY})")
     if any(not np.isfinite(v) for v in r["ci95_low"]):
         ax.plot([], [], "o", mfc="white", mec="0.35", mew=1.5,
                 label="ours: no interval (one run, or no spread)")
@@ -605,13 +607,15 @@ def mixing_grid(images, partners, mixed, labels, partner_labels, soft, weights,
 
 
 def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: float,
-                title: str = "", throughput_on: str = "", accuracy_on: str = ""):
+                title: str = "", throughput_on: str = "", accuracy_on: str = "",
+                no_xla_note: str = "XLA: not timed"):
     """The budget calibration: training images/s of each configuration with and
     without XLA, annotated with its share of the float32 matmul peak (left);
     test accuracy against training hours per ``cnn10`` width (right, one line
     per width, from ``calibration.accuracy_table``). ``throughput_on`` and
     ``accuracy_on`` name the machines each panel was measured on (hosts of one
-    name can differ several-fold in speed)."""
+    name can differ several-fold in speed). A configuration timed without
+    XLA only says ``no_xla_note`` where its XLA bar would be."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.4, 1]})
     configs = list(dict.fromkeys(throughput["config"]))
     y = np.arange(len(configs))
@@ -624,6 +628,10 @@ def calibration(throughput: pd.DataFrame, accuracy: pd.DataFrame, peak_gflops: f
         for i, v in zip(idx, vals):
             ax.text(v, i + off, f" {v:,.0f} ({sub.loc[configs[i], 'of_peak']:.0%} of peak)",
                     va="center", fontsize=7)
+        if xla:
+            for i in sorted(set(range(len(configs))) - set(idx)):
+                ax.text(0, i + off, f" {no_xla_note}", va="center", fontsize=7, color="0.4",
+                        style="italic")
     ax.set_yticks(y, [textwrap.fill(c, 30) for c in configs], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"training images/s (peak: {peak_gflops:,.0f} GFLOP/s float32 matmul)")

@@ -22,11 +22,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..campaign import cache, profiles
+from ..campaign import cache, compute, profiles
 from . import benchmark, timing
 from ..campaign.experiments import bc_learning, mixup_baseline
 from ..store.runfiles import host_text
 from ..training.spec import configuration, spec_id
+
+#: Why the ResNet-20 candidates with the example's augmentation layers have no XLA timing.
+NO_XLA_NOTE = "XLA: not timed (Keras runs these augmentation layers without it)"
 
 #: Candidates measured besides each profile's own configuration.
 CNN10_WIDTHS = (16, 24, 32)
@@ -144,17 +147,21 @@ def accuracy_table(profile: str) -> pd.DataFrame:
     notebook's main case-0 runs, other widths from the calibration runs.
     Only finished runs are read; nothing is trained."""
     rows, hosts = [], set()
+    finished = cache.finished_specs(profile)
     sources = [("bc_learning", lambda r: r["labels"]["case"] == 0 and
                 r["labels"]["budget"] == 1.0 and r["labels"]["series"] == "article"),
                ("calibration", lambda r: True)]
     for notebook, keep in sources:
         for r in profiles.notebook_runs(notebook, profile)[1]:
-            path = cache.run_dir(r["spec"], profile)
-            if not keep(r) or not cache.is_finished(path):
+            # a row read from a longer unfinished run: a finished run holding its epochs stands in
+            source = compute.row_source(r, profile, wait=False, finished=lambda: finished) \
+                if keep(r) else None
+            if source is None:
                 continue
-            run = cache.load(path)
+            spec, at_epoch = source
+            run = cache.load(cache.run_dir(spec, profile))
             h = run["history"]
-            h = h[h["epoch"] <= r.get("at_epoch", len(h))]   # a longer run read at this length
+            h = h[h["epoch"] <= (at_epoch or r["spec"]["epochs"])]   # a longer run read at this length
             hosts.add(host_text(run["metrics"]) or "unrecorded")
             for _, e in h.iterrows():
                 rows.append({"width": r["spec"]["model"]["width"], "seed": r["spec"]["seed"],
