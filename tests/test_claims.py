@@ -145,6 +145,19 @@ def test_the_readme_shows_each_headline_claim_short_and_long():
     assert "at 3 ep, n 6" in mixup and "**smaller than claimed**: -0.10" in mixup
 
 
+def test_a_notebooks_answer_gives_each_claim_at_its_decisive_row_and_the_others_statuses():
+    t = pd.DataFrame([
+        _ledger_row("bc.0-1", "decayed", 4, -2.0, -2.7, -1.3, 6, 6, Status.CONTRADICTED, 2.1),
+        _ledger_row("bc.0-1", "long", 48, 1.2, math.nan, math.nan, 1, 3, Status.UNRESOLVED, 26.8)])
+    line = claims.answer(t)
+    assert line.startswith("- **a claim** (article: ")
+    assert "ours -2.00 [-2.70, -1.30] points (95 % CI; decayed series, 4 epochs, n = 6)" in line
+    assert "**contradicted**" in line and "Also long series at 48 epochs: unresolved" in line
+    # a row without an interval: dashes in the interval, n of those planned
+    alone = claims.answer(t.iloc[1:])
+    assert "ours +1.20 [–, –] points (95 % CI; long series, 48 epochs, n = 1 of 3)" in alone
+
+
 def test_every_status_in_the_committed_ledger_follows_from_its_numbers():
     path = REPO / "results" / "budget" / "claims.csv"
     if not path.exists():

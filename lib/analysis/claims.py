@@ -104,6 +104,9 @@ class Claim:
     article_epochs: int | None = -1   # -1: the paper profile's (the article's) length
     decayed: bool = False          # measured on the decayed series too
     long: bool = False             # and on the long series
+    # the article's recipe ends on a learning-rate decay itself: its rows are quiet
+    # endpoints, and each length is a run of its own (no per-epoch reading)
+    recipe_decays: bool = False
     note: str = ""                 # e.g. a confound the reader must know
 
 
@@ -159,7 +162,7 @@ def _natural_claims() -> list[Claim]:
 def _mixup_claims() -> list[Claim]:
     A = mixup_baseline.ARTICLE
     return [Claim("mixup_baseline", "mixup.0.2", "mixup (α = 0.2) helps ResNet-20", "alpha", 0.0,
-                  0.2, +1, A[0.2] - A[0.0], headline=True, long=True)]
+                  0.2, +1, A[0.2] - A[0.0], headline=True, long=True, recipe_decays=True)]
 
 
 def _tricks_claims() -> list[Claim]:
@@ -274,8 +277,8 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                          P_paper, planned=_planned(P, "decayed"), gap=_baseline_gap(dec, c)))
     long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])] \
         if c.long and "series" in table else table.iloc[0:0]
-    if c.long and c.notebook == "mixup_baseline":
-        # a decaying schedule: each length is its own run, read at its last epoch
+    if c.long and c.recipe_decays:
+        # each length is its own run, read at its last epoch
         for budget, t in table[table["series"].isin(["article", "long"])].groupby("budget"):
             if budget != 1.0:
                 is_long = (t["series"] == "long").any()
@@ -326,7 +329,7 @@ def write_length_effects(profile: str, ledger_table: pd.DataFrame, log=print) ->
     import matplotlib.pyplot as plt
 
     out = []
-    for c in (c for c in claims() if c.headline and c.long and c.notebook != "mixup_baseline"):
+    for c in (c for c in claims() if c.headline and c.long and not c.recipe_decays):
         table = compute.ensure_all(c.notebook, profile, train=False, log=lambda s: None)
         by_epoch = long_effect(c, table, profile) if len(table) else None
         if by_epoch is None or by_epoch.empty:
@@ -553,9 +556,8 @@ def answer(ledger_table: pd.DataFrame) -> str:
     for r in decisive(ledger_table).itertuples():
         others = ledger_table[(ledger_table["key"] == r.key) & ~(
             (ledger_table["series"] == r.series) & (ledger_table["epochs"] == r.epochs))]
-        ours = (f"ours {_fmt(r.ours)} points (95 % CI {_fmt(r.ci95_low)} to {_fmt(r.ci95_high)}; "
-                f"{r.series} series, {r.epochs} epochs, n = {r.n})"
-                if pd.notna(r.ours) else "no measurement yet")
+        ours = (f"ours {_ours_cell(r)} points (95 % CI; {r.series} series, {r.epochs} epochs, "
+                f"n = {_n_cell(r)})" if not _missing(r.ours) else "no measurement yet")
         also = "; ".join(f"{o.series} series at {o.epochs} epochs: {o.status_text}"
                          for o in others.itertuples())
         lines.append(f"- **{r.claim}** (article: {_article_cell(r)}): {ours}: "
@@ -570,17 +572,18 @@ def by_length(ledger_table: pd.DataFrame, key: str) -> dict:
     """A claim's row for each training length a reader compares: ``short``,
     the quiet endpoint at the profile's length (both arms ending on a decay:
     the decayed series, or the article's recipe where it decays itself, as
-    mixup's does), and ``long``, its longest measurement of the long series
-    (for a recipe that decays, its longest run). ``None`` where it has none."""
+    mixup's does: ``Claim.recipe_decays``), and ``long``, its longest
+    measurement of the long series (for a recipe that decays, its longest run
+    with an interval). ``None`` where it has none."""
     t = ledger_table[ledger_table["key"] == key]
     out = {"short": None, "long": None}
     dec = t[t["series"] == "decayed"]
     if len(dec):
         out["short"] = dec.iloc[0]
     long = t[t["series"] == "long"]
-    if key.startswith("mixup."):
-        # its recipe decays, so its own first row (the profile's length) is quiet, and
-        # each other length is a run of its own: the longest one with an interval
+    if next(c for c in claims() if c.key == key).recipe_decays:
+        # its own first row (the profile's length) is quiet, and each other
+        # length is a run of its own: the longest one with an interval
         out["short"] = t[t["series"] == "article"].iloc[0]
         others = t.iloc[1:]
         measured = others[others["ci95_low"].notna()].sort_values("epochs")
