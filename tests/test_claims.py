@@ -122,11 +122,13 @@ def _ledger_row(key, series, epochs, ours, low, high, n, planned, status_, gap=m
 def test_the_readme_shows_each_headline_claim_short_and_long():
     t = pd.DataFrame([
         _ledger_row("bc.0-1", "article", 4, -0.2, -2.4, 2.1, 6, math.nan, Status.UNRESOLVED),
-        _ledger_row("bc.0-1", "decayed", 4, -2.0, -2.7, -1.3, 6, 6, Status.CONTRADICTED, 2.1),
+        {**_ledger_row("bc.0-1", "decayed", 4, -2.0, -2.7, -1.3, 6, 6, Status.CONTRADICTED, 2.1),
+         "se": 0.3, "df": 5},
         _ledger_row("bc.0-1", "long", 48, 1.2, math.nan, math.nan, 1, 3, Status.UNRESOLVED, 26.8),
         # mixup's recipe decays: its first row is the short one, its longest measured the long
-        _ledger_row("mixup.0.2", "article", 3, -0.9, -1.3, -0.5, 6, math.nan,
-                    Status.CONTRADICTED, claim="mixup", article="mixup_baseline"),
+        {**_ledger_row("mixup.0.2", "article", 3, -0.9, -1.3, -0.5, 6, math.nan,
+                       Status.CONTRADICTED, claim="mixup", article="mixup_baseline"),
+         "se": 0.2, "df": 5},
         _ledger_row("mixup.0.2", "article", 6, -0.1, -1.3, 1.1, 3, math.nan, Status.SMALLER,
                     claim="mixup", article="mixup_baseline"),
         _ledger_row("mixup.0.2", "long", 15, math.nan, math.nan, math.nan, 0, 3,
@@ -138,8 +140,12 @@ def test_the_readme_shows_each_headline_claim_short_and_long():
     text = claims.readme_summary(t, "budget")
     bc = next(line for line in text.splitlines() if line.startswith("| a claim"))
     short, long = bc.split(" | ")[2:4]
-    assert short.startswith("**contradicted**: -2.00 [-2.70, -1.30] at 4 ep, n 6")
+    assert short.startswith("**contradicted**: -2.00 [-2.70, -1.30] at 4 ep, n 6, MDE 1.0")
     assert "baseline train − test 2.1" in short
+    # the short measurements with a spread form the Holm family (here bc's and mixup's: 2)
+    holm = stats.min_detectable(0.3, 5, 0.05 / 2)
+    assert holm > 1.0 and f"MDE 1.0 (Holm {holm:.1f})" in short
+    assert "Holm" not in long
     assert long.startswith("**unresolved (no interval") and "at 48 ep, n 1 of 3" in long
     mixup = next(line for line in text.splitlines() if line.startswith("| mixup |"))
     assert "at 3 ep, n 6" in mixup and "**smaller than claimed**: -0.10" in mixup

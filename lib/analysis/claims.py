@@ -194,7 +194,7 @@ def claims() -> list[Claim]:
 #: Columns of :func:`ledger`, in order (effects and intervals in points).
 COLUMNS = ("article", "key", "claim", "headline", "series", "article_effect", "article_says",
            "article_epochs", "ours", "ci95_low", "ci95_high", "n", "n_planned", "epochs",
-           "endpoint", "mde", "baseline_gap", "status", "status_text", "note")
+           "endpoint", "mde", "se", "df", "baseline_gap", "status", "status_text", "note")
 
 _ENDPOINT = {"article": "last epoch", "decayed": "last epoch, after a decay (ours)"}
 
@@ -222,7 +222,9 @@ def _row(c: Claim, series: str, result: dict | None, epochs, endpoint: str, P_pa
            "article_epochs": P_paper.get("epochs") if c.article_epochs == -1 else c.article_epochs,
            "ours": _points(r.get("diff")),
            "ci95_low": low, "ci95_high": high, "n": n, "n_planned": planned, "epochs": epochs,
-           "endpoint": endpoint, "mde": _points(r.get("mde")), "baseline_gap": _points(gap),
+           "endpoint": endpoint, "mde": _points(r.get("mde")),
+           # the paired t's standard error and degrees of freedom: what an adjusted MDE needs
+           "se": _points(r.get("se")), "df": r.get("df"), "baseline_gap": _points(gap),
            "status": st,
            "note": "; ".join(x for x in (untestable, c.note, note) if x)}
     row["status_text"] = status_text(row)
@@ -594,14 +596,28 @@ def by_length(ledger_table: pd.DataFrame, key: str) -> dict:
     return out
 
 
-def _length_cell(r) -> str:
-    """One length's answer in a README cell: status first, then the numbers."""
+def mde_holm(r, family: int) -> float:
+    """The row's minimum detectable effect at the strictest Holm level of a
+    family of ``family`` comparisons (0.05 / family): nan without a spread."""
+    se, df = getattr(r, "se", math.nan), getattr(r, "df", math.nan)
+    if _missing(se) or _missing(df) or family < 1:
+        return math.nan
+    return stats.min_detectable(float(se), float(df), stats.ALPHA / family)
+
+
+def _length_cell(r, family: int = 0) -> str:
+    """One length's answer in a README cell: status first, then the numbers;
+    the MDE, and beside it the Holm-adjusted one over ``family`` comparisons."""
     if r is None:
         return "–"
     if _missing(r.ours):
         return f"{r.status_text}; {r.epochs} ep, n {_n_cell(r)}"
+    mde = "" if _missing(r.mde) else f", MDE {r.mde:.1f}"
+    holm = mde_holm(r, family)
+    if mde and not _missing(holm):
+        mde += f" (Holm {holm:.1f})"
     gap = "" if _missing(r.baseline_gap) else f", baseline train − test {r.baseline_gap:.1f}"
-    return (f"**{r.status_text}**: {_ours_cell(r)} at {r.epochs} ep, n {_n_cell(r)}{gap}")
+    return (f"**{r.status_text}**: {_ours_cell(r)} at {r.epochs} ep, n {_n_cell(r)}{mde}{gap}")
 
 
 def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
@@ -623,16 +639,24 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
     lines = ["The headline claims at two training lengths: short (the profile's length, both "
              "arms ending on a learning-rate decay) and long (the article's recipe trained "
              "until the baseline overfits: its train − test accuracy gap is given). Points of "
-             "test accuracy, 95 % interval paired by seed; n: pairs finished of those planned.",
+             "test accuracy, 95 % interval paired by seed; n: pairs finished of those planned; "
+             "MDE: the smallest effect the pairs could detect (80 % power, two-sided 5 %), and in "
+             "brackets at the Holm level for the family of the headline claims' short "
+             "measurements.",
              "",
              "| headline claim | article | short | long |",
              "| --- | --- | --- | --- |"]
     head = ledger_table[ledger_table["headline"]]
-    for key in dict.fromkeys(head["key"]):
-        rows = by_length(head, key)
+    keys = list(dict.fromkeys(head["key"]))
+    rows = {key: by_length(head, key) for key in keys}
+    # the short measurements are one family: each headline claim tested once
+    family = sum(r["short"] is not None and not _missing(getattr(r["short"], "se", math.nan))
+                 for r in rows.values())
+    for key in keys:
         first = head[head["key"] == key].iloc[0]
-        lines.append(f"| {first.claim} | {_article_cell(first)} | {_length_cell(rows['short'])} "
-                     f"| {_length_cell(rows['long'])} |")
+        lines.append(f"| {first.claim} | {_article_cell(first)} | "
+                     f"{_length_cell(rows[key]['short'], family)} "
+                     f"| {_length_cell(rows[key]['long'])} |")
     return "\n".join(lines)
 
 
