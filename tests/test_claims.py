@@ -208,6 +208,19 @@ def test_effect_by_epoch_reads_the_windowed_paired_gain_and_the_baselines_gap():
     assert length_effect.report_lengths(30, 3) == [1, 2, 3, 4, 8, 16, 30]
 
 
+def test_effect_by_epoch_pairs_only_the_seeds_both_arms_finished():
+    h = _hist(lambda e: 0.02, seeds=3)
+    # seed 2's second arm not finished yet: two pairs, the baseline over their seeds only
+    t = length_effect.by_epoch(h[~((h["arm"] == 1) & (h["seed"] == 2))], "arm", 0, 1)
+    assert (t["n_pairs"] == 2).all() and t["ci95_low"].notna().all()
+    assert t.loc[0, "final_epoch_ours"] == pytest.approx(0.02 + 0.0005)
+    assert t.loc[0, "baseline_test_accuracy"] == pytest.approx(0.5 + 0.02 - 0.005 + 0.005)
+    one = length_effect.by_epoch(h[(h["seed"] == 0) | ((h["seed"] == 1) & (h["arm"] == 0))],
+                                 "arm", 0, 1)
+    assert (one["n_pairs"] == 1).all() and one["ci95_low"].isna().all()   # one pair: no interval
+    assert length_effect.by_epoch(h[(h["arm"] == 0) | (h["seed"] == 9)], "arm", 0, 1).empty
+
+
 def test_window_mean_is_the_ratio_window_cut_at_the_run():
     e, v = np.arange(1, 11), np.arange(1, 11, dtype=float)
     assert stats.window_mean(e, v, 1) == 1.0                     # 0.8 .. 1.25

@@ -277,8 +277,6 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
         dec = table[table["series"] == "decayed"]
         rows.append(_row(c, "decayed", _compare(dec, c), P["epochs"], _endpoint(c, "decayed"),
                          P_paper, planned=_planned(P, "decayed"), gap=_baseline_gap(dec, c)))
-    long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])] \
-        if c.long and "series" in table else table.iloc[0:0]
     if c.long and c.recipe_decays:
         # each length is its own run, read at its last epoch
         for budget, t in table[table["series"].isin(["article", "long"])].groupby("budget"):
@@ -293,8 +291,7 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
             rows.append(_row(c, "long", None, P["long"]["epochs"],
                              "last epoch, after the example's decay", P_paper,
                              planned=_planned(P, "long")))
-    elif len(long) and {c.a, c.b} <= set(long[c.by]):
-        by_epoch = long_effect(c, table, profile)
+    elif (by_epoch := long_effect(c, table, profile)) is not None and len(by_epoch):
         last = by_epoch.iloc[-1]
         others = "; ".join(f"{int(r.epochs)}: {_fmt(100 * r.ours)} [{_fmt(100 * r.ci95_low)}, "
                            f"{_fmt(100 * r.ci95_high)}]" for r in by_epoch.itertuples()
@@ -316,9 +313,12 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
 
 def long_effect(c: Claim, table: pd.DataFrame, profile: str) -> pd.DataFrame | None:
     """The claim's gain at every epoch of its finished long runs
-    (:func:`length_effect.by_epoch`), or ``None`` without a long pair."""
+    (:func:`length_effect.by_epoch`: seeds both arms finished), or ``None``
+    without long runs of both arms."""
+    if not c.long or "series" not in table:
+        return None
     long = table[(table["series"] == "long") & table[c.by].isin([c.a, c.b])]
-    if not c.long or not len(long) or not {c.a, c.b} <= set(long[c.by]):
+    if not len(long) or not {c.a, c.b} <= set(long[c.by]):
         return None
     return length_effect.by_epoch(compute.load_histories(long, profile), c.by, c.a, c.b)
 

@@ -30,8 +30,13 @@ def by_epoch(hist: pd.DataFrame, by: str, a, b, pair_on: str = "seed") -> pd.Dat
     long runs, with ``by``, ``pair_on``, ``epoch``, ``accuracy`` and
     ``test_accuracy``): the windowed gain b - a with its 95 % interval, n,
     detectable effect and verdict; the single-epoch gain; the baseline's
-    (arm ``a``) mean train - test accuracy and test accuracy over seeds."""
+    (arm ``a``) mean train - test accuracy and test accuracy over seeds.
+    Only seeds both arms have are read (each is a pair); none: no rows."""
     h = hist[hist[by].isin([a, b])]
+    shared = set(h.loc[h[by] == a, pair_on]) & set(h.loc[h[by] == b, pair_on])
+    h = h[h[pair_on].isin(shared)]
+    if h.empty:
+        return pd.DataFrame(columns=list(COLUMNS))
     last = int(h.groupby([by, pair_on])["epoch"].max().min())
     runs = {key: g.sort_values("epoch") for key, g in h.groupby([by, pair_on])}
     rows = []
