@@ -90,7 +90,7 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     ``ci95_high``) and the article's single-run gain ``article = (epochs,
     gain)`` marked at their lengths. Bottom: the baseline's train - test
     accuracy gap, with the overfitting line and the epoch it is first crossed."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 6.2), sharex=True,
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 7.0), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     x = table["epochs"].to_numpy(float)
     n = int(table["n_pairs"].max()) if len(table) else 0
@@ -99,7 +99,7 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
                          alpha=0.2, lw=0, label="95 % t interval (paired by seed)")
     pairs = f"n = {n} pair{'s' if n != 1 else ''}" + ("" if n >= 2 else ", no interval")
     top.plot(x, table["ours"] * scale, "-", color="C0", lw=1.8,
-             label=f"ours, long runs: gain in {stats.WINDOW_NAME} ({pairs})")
+             label=f"ours, long runs: gain in {stats.WINDOW_NAME}\n({pairs})")
     top.plot(x, table["final_epoch_ours"] * scale, ".", color="C0", ms=3, alpha=0.6,
              label="ours, long runs: gain at that single epoch")
     ticks = set(report_lengths(int(x.max()) if len(x) else 1))
@@ -120,8 +120,9 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     top.axhline(0, color="k", lw=0.8)
     top.set_ylabel("gain (points)")
     top.grid(alpha=0.3)
-    top.legend(fontsize=7, loc="best")
-    top.set_title(title, fontsize=10)
+    # above the panel: inside it, the legend would hide part of the band
+    top.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False)
+    fig.suptitle(title, fontsize=10)
     bottom.plot(x, table["baseline_train_test_gap"] * scale, "-", color="C1", lw=1.6,
                 label=f"{baseline}: train − test accuracy (mean over seeds)")
     bottom.axhline(OVERFIT_GAP * scale, color="C1", ls=":", lw=1,
