@@ -22,7 +22,7 @@ from ..training.data import CLASSES
 from .stats import TEST_NAMES, Test, Verdict, n_text, verdict_text
 
 VERDICT_COLORS = {Verdict.HELPS: "C2", Verdict.HURTS: "C3"}
-VERDICT_KEY = "colour: green helps, red hurts, grey unresolved"   # for legends of verdict-coloured points
+VERDICT_KEY = "colour: green helps, red hurts, grey inconclusive"   # for legends of verdict-coloured points
 
 
 def _label(key, labels: dict | None) -> str:
