@@ -98,6 +98,12 @@ def test_unbalanced_or_missing_class_is_rejected(tmp_path):
         data.load_cifar10(tgz)
 
 
+def test_first_of_each_class_picks_one_image_per_class_in_class_order():
+    y = np.array([3, 3, 0, 0, 7, 3, 0, 5])          # stored unordered, with repeats
+    assert data.first_of_each_class(y) == [2, 0, 7, 4]
+    assert data.first_of_each_class(y.reshape(-1, 1), 2) == [2, 0]   # (n, 1) labels too
+
+
 def test_stratified_subset_is_balanced_and_seeded():
     y = np.repeat(np.arange(10), 50)
     x = np.arange(500)[:, None]

@@ -202,6 +202,14 @@ def stratified_subset(x, y, n: int | None, seed: int = 0):
     return x[idx], y[idx]
 
 
+def first_of_each_class(y, k: int = 10) -> list[int]:
+    """Index of the first image of each of the first ``k`` classes present in
+    ``y`` (class order): a sample that shows several classes even where the
+    images are stored by class."""
+    y = np.asarray(y).ravel()
+    return [int(np.flatnonzero(y == c)[0]) for c in np.unique(y)[:k]]
+
+
 def _stratified_indices(y, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` random indices of ``y``, spread evenly over the classes."""
     per_class = np.full(NUM_CLASSES, n // NUM_CLASSES)
