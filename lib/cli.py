@@ -84,8 +84,9 @@ def _cmd_list(args) -> int:
 def _cmd_plan(args) -> int:
     from .campaign import plan
     notebooks = experiments.names() if args.notebook == "all" else [args.notebook]
-    print(plan.render(plan.plan(notebooks, args.profile), args.profile, args.tflops,
-                      verbose=not args.totals))
+    xla = None if args.xla is None else args.xla == "on"
+    print(plan.render(plan.plan(notebooks, args.profile, xla), args.profile, args.tflops,
+                      verbose=not args.totals, xla=xla))
     return 0
 
 
@@ -191,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--tflops", type=float, default=None,
                     help="also estimate the time at this sustained training rate (TFLOP/s)")
     pl.add_argument("--totals", action="store_true", help="only the per-notebook totals")
+    pl.add_argument("--xla", choices=("on", "off"),
+                    help="time here from speeds measured with XLA on/off, as `compute --xla` "
+                         "will train (default: whatever was measured)")
     pl.set_defaults(func=_cmd_plan)
     ck = sub.add_parser("check", help="build every distinct configuration of a profile and "
                                       "train a few steps of each on real data (temporary folder)")

@@ -101,6 +101,11 @@ def test_plan_uses_measured_images_per_second(three_runs):
     text = plan.render(plan.plan(["pretend"], "smoke"), "smoke")
     assert "another kind of processor" not in text
     assert f"on: {' '.join(filter(None, ('X', runfiles.cpu_id())))} (tensorflow)" in text
+    # a check that asked for XLA times only `plan --xla on`
+    (timings / "m.json").write_text(json.dumps(
+        {"request": {"kind": "check", "jit_compile": True}, "rows": [row]}))
+    assert plan.plan(["pretend"], "smoke", xla=False)["seconds_here"].isna().all()
+    assert plan.plan(["pretend"], "smoke", xla=True)["images_per_second_here"].iloc[2] == 100.0
 
 
 def test_plan_cli_totals_for_every_notebook(capsys):
@@ -190,11 +195,50 @@ def test_plan_prefers_this_processors_speeds(three_runs, monkeypatch):
     from lib.training.spec import configuration, spec_id
     cid = spec_id(configuration(three_runs[0]))
     monkeypatch.setattr(plan, "cpu_id", lambda: "here")
-    monkeypatch.setattr(plan, "finished_throughput", lambda profile, on_cpu: {
+    monkeypatch.setattr(plan, "finished_throughput", lambda profile, on_cpu, xla=None: {
         cid: {"images_per_second": 100.0, "runs": 2}})
     for where, expected in (("elsewhere", (100.0, "finished runs")), ("here", (400.0, "check"))):
-        monkeypatch.setattr(plan, "measured_throughput", lambda profile, w=where: {
+        monkeypatch.setattr(plan, "measured_throughput", lambda profile, xla=None, w=where: {
             cid: {"images_per_second": 400.0, "cpu_id": w, "measured_at": "x"}})
         t = plan.plan(["bc_learning"], "smoke")
         new = t[t["status"] == "new"].iloc[0]
         assert (new["images_per_second_here"], new["speed_from"]) == expected
+
+
+def test_plan_reads_the_speed_of_runs_with_the_xla_asked_for(tiny_spec, monkeypatch):
+    """XLA changes a CPU's speed several-fold: `plan --xla on` times a
+    configuration by its runs that trained with XLA, and falls back (saying
+    so) to runs without it only where none did."""
+    from lib.training.spec import configuration, spec_id
+    monkeypatch.setattr(plan, "cpu_id", lambda: "here")
+    specs = [{**tiny_spec, "seed": s} for s in range(4)]
+    for spec, (xla, speed) in zip(specs[:3], ((False, 100.0), (True, 300.0), (True, 260.0))):
+        d = cache.run_dir(spec, "smoke")
+        d.mkdir(parents=True)
+        runfiles.write_json(d / "spec.json", spec)
+        runfiles.write_history(d / "history.csv", _history(3))
+        runfiles.write_json(d / "metrics.json", {k: 1 for k in runfiles.METRICS_KEYS} | {
+            "epochs": 3, "images_per_second": speed, "xla": xla, "cpu_id": "here"})
+    cid = spec_id(configuration(specs[0]))
+    assert plan.finished_throughput("smoke", "here")[cid] == {
+        "images_per_second": 260.0, "runs": 3, "xla": None}
+    assert plan.finished_throughput("smoke", "here", xla=True)[cid] == {
+        "images_per_second": 280.0, "runs": 2, "xla": True}
+    assert plan.finished_throughput("smoke", "here", xla=False)[cid] == {
+        "images_per_second": 100.0, "runs": 1, "xla": False}
+    assert plan.finished_throughput("smoke", "elsewhere") == {}
+
+    monkeypatch.setattr(profiles, "notebook_runs", lambda nb, profile, overrides=None: (
+        {}, [{"labels": {"seed": 3}, "spec": specs[3]}]))
+    new = plan.plan(["pretend"], "smoke", xla=False).iloc[0]
+    assert (new["images_per_second_here"], new["speed_from"]) == (100.0, "finished runs")
+    # no run without XLA left: the XLA runs' speed, marked as such
+    runfiles.write_json(cache.run_dir(specs[0], "smoke") / "metrics.json",
+                        {k: 1 for k in runfiles.METRICS_KEYS} | {
+                            "epochs": 3, "images_per_second": 320.0, "xla": True,
+                            "cpu_id": "here"})
+    table = plan.plan(["pretend"], "smoke", xla=False)
+    assert (table.iloc[0]["images_per_second_here"], table.iloc[0]["speed_from"]) == (
+        300.0, "finished runs (XLA on)")
+    text = plan.render(table, "smoke", xla=False)
+    assert "trained with XLA off" in text and "their time is that of runs with XLA on" in text

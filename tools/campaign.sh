@@ -9,8 +9,10 @@
 #   nohup tools/campaign.sh 0 > campaign-0.log 2>&1 &
 #   nohup tools/campaign.sh 1 > campaign-1.log 2>&1 &
 #
-# CORE pins the process (taskset); PROFILE (default budget) and XLA (default
-# off: faster for these models on CPUs without it) may be set.
+# CORE pins the process (taskset); PROFILE (default budget) and XLA (on|off,
+# default off) may be set. Which XLA setting is faster depends on the
+# processor, several-fold either way: `make calibrate` measures both, and
+# `python -m lib plan all --xla on|off` times a campaign with either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORE=${1:?usage: tools/campaign.sh CORE}

@@ -57,10 +57,14 @@ def forward_flops(model_cfg: dict) -> int:
 
 
 # ---------------------------------------------------------------- measured images/s
-def measured_throughput(profile: str) -> dict:
-    """config id -> the latest ``check`` measurement (a dict) of ``profile``."""
+def measured_throughput(profile: str, xla: bool | None = None) -> dict:
+    """config id -> the latest ``check`` measurement (a dict) of ``profile``;
+    with ``xla``, only checks that asked for XLA on (True) or off (False)."""
     out = {}
     for d in measurements.read_all(profile, "check"):
+        asked = d["request"].get("jit_compile")
+        if xla is not None and asked is not None and bool(asked) != xla:
+            continue
         for row in d["rows"]:
             cid = row["config_id"]
             if cid not in out or row["measured_at"] > out[cid]["measured_at"]:
@@ -68,11 +72,15 @@ def measured_throughput(profile: str) -> dict:
     return out
 
 
-def finished_throughput(profile: str, on_cpu: str | None) -> dict:
-    """config id -> ``{"images_per_second", "runs"}``: the median training
-    speed of the profile's finished runs of that configuration that trained
-    on a processor of kind ``on_cpu`` (their ``metrics.json``; damaged runs
-    are skipped, as everywhere)."""
+def finished_throughput(profile: str, on_cpu: str | None, xla: bool | None = None) -> dict:
+    """config id -> ``{"images_per_second", "runs", "xla"}``: the median
+    training speed of the profile's finished runs of that configuration that
+    trained on a processor of kind ``on_cpu`` (their ``metrics.json``; damaged
+    runs are skipped, as everywhere). With ``xla``, the runs that trained with
+    XLA as asked; a configuration none of whose runs did keeps the others'
+    speed (Keras drops XLA for a model it cannot compile, so for some
+    configurations no run ever records it). ``xla`` in each value: what its
+    runs ran, None where they differ."""
     speeds: dict = {}
     root = runs_dir(profile)
     for d in sorted(root.iterdir()) if root.is_dir() and on_cpu else []:
@@ -85,21 +93,28 @@ def finished_throughput(profile: str, on_cpu: str | None) -> dict:
             continue
         if metrics.get("cpu_id") == on_cpu:
             speeds.setdefault(spec_id(configuration(spec)), []).append(
-                metrics["images_per_second"])
-    return {cid: {"images_per_second": float(pd.Series(v).median()), "runs": len(v)}
-            for cid, v in speeds.items()}
+                (bool(metrics.get("xla")), metrics["images_per_second"]))
+    out = {}
+    for cid, runs in speeds.items():
+        used = [r for r in runs if xla is None or r[0] == xla] or runs
+        ran = {x for x, _ in used}
+        out[cid] = {"images_per_second": float(pd.Series([v for _, v in used]).median()),
+                    "runs": len(used), "xla": ran.pop() if len(ran) == 1 else None}
+    return out
 
 
 # ---------------------------------------------------------------- plan
-def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
+def plan(notebooks: list[str], profile: str, xla: bool | None = None) -> pd.DataFrame:
     """One row per distinct run of each notebook's ``profile`` (notebooks
     without that profile are left out): status, epochs and images left, FLOPs
     left, and seconds left on this machine where its configuration's speed is
     known: measured by ``check`` on this kind of processor, else the median of
     the profile's finished runs of that configuration on it, else ``check``'s
-    measurement from another processor (``speed_from`` says which)."""
-    checked = measured_throughput(profile)
-    from_runs = finished_throughput(profile, cpu_id())
+    measurement from another processor (``speed_from`` says which). With
+    ``xla`` (``compute --xla``), speeds measured with XLA as asked, where any
+    exist (XLA changes a CPU's speed several-fold, either way)."""
+    checked = measured_throughput(profile, xla)
+    from_runs = finished_throughput(profile, cpu_id(), xla)
     rows = []
     for nb in notebooks:
         try:
@@ -124,6 +139,8 @@ def plan(notebooks: list[str], profile: str) -> pd.DataFrame:
             speed, source = measured.get("images_per_second"), "check"
             if cid in from_runs and not (speed and here):
                 speed, source = from_runs[cid]["images_per_second"], "finished runs"
+                if xla is not None and from_runs[cid].get("xla") not in (None, xla):
+                    source += f" (XLA {'on' if from_runs[cid]['xla'] else 'off'})"
             rows.append({
                 "notebook": nb, "run_id": spec_id(spec), "run": profiles.label_text(r),
                 "status": status, "epochs": spec["epochs"], "epochs_done": done,
@@ -161,7 +178,7 @@ def totals(table: pd.DataFrame, tflops: float | None = None) -> pd.DataFrame:
 
 
 def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
-           verbose: bool = True) -> str:
+           verbose: bool = True, xla: bool | None = None) -> str:
     if table.empty:
         return f"no notebook has a {profile!r} profile"
     lines = []
@@ -186,10 +203,17 @@ def render(table: pd.DataFrame, profile: str, tflops: float | None = None,
         lines.append("hours_here '?': a configuration has no images/s measured here; run "
                      + ", ".join(f"`python -m lib check {nb} --profile {profile}`"
                                  for nb in dict.fromkeys(unmeasured)))
-    if table["speed_from"].eq("finished runs").any():
+    from_runs = table["speed_from"].fillna("").str.startswith("finished runs")
+    if from_runs.any():
+        asked = "" if xla is None else f", trained with XLA {'on' if xla else 'off'}"
         lines.append(f"time here partly from the median images/s of finished runs of the same "
-                     f"configuration on this kind of processor ({cpu_id()})")
-    speeds = measured_throughput(profile)
+                     f"configuration on this kind of processor ({cpu_id()}){asked}")
+        other = table.loc[from_runs & (table["speed_from"] != "finished runs"), "notebook"]
+        if len(other):
+            lines.append(f"  no run of some configurations of {', '.join(dict.fromkeys(other))} "
+                         f"trained here with XLA {'on' if xla else 'off'}: their time is that of "
+                         f"runs with XLA {'off' if xla else 'on'} (speed_from)")
+    speeds = measured_throughput(profile, xla)
     if speeds:
         where = sorted({f"{host_text(v)} ({v['backend']})" for v in speeds.values()})
         lines.append(f"time here from images/s measured by `check` on: {'; '.join(where)}")
