@@ -88,8 +88,8 @@ unit-jax: setup                    ## unit tests under KERAS_BACKEND=jax (CPU), 
 
 # sustained training rate of the GPU to plan for, TFLOP/s (a guess: say yours)
 TFLOPS ?= 300
-plan: setup                        ## what PROFILE costs: runs, EFLOP, hours here and at TFLOPS
-	$(PY) -m lib plan all --profile $(PROFILE) --tflops $(TFLOPS) --totals
+plan: setup                        ## what PROFILE costs: runs, EFLOP, hours here (XLA=on|off: as trained) and at TFLOPS
+	$(PY) -m lib plan all --profile $(PROFILE) --tflops $(TFLOPS) --totals $(if $(XLA),--xla $(XLA))
 
 calibrate: setup                   ## budget calibration: images/s of each candidate configuration -> results/PROFILE/tables
 	$(PY) -m lib calibrate --profile $(PROFILE)
