@@ -100,12 +100,24 @@ def test_summary_counts_each_claim_once_at_its_most_decisive_measurement():
         {"article": "bc_learning", "key": "k4", "series": "long", "epochs": 30, "ours": 1.2,
          "ci95_low": math.nan, "status": Status.UNRESOLVED},
         {"article": "bc_learning", "key": "k4", "series": "decayed", "epochs": 3, "ours": -7.0,
-         "ci95_low": -8.0, "status": Status.CONTRADICTED}])
-    assert claims.decisive(t)["series"].tolist() == ["long", "decayed", "article", "decayed"]
+         "ci95_low": -8.0, "status": Status.CONTRADICTED},
+        # nor a long series with an interval but pairs still to train (2 of 3) ...
+        {"article": "bc_learning", "key": "k5", "series": "long", "epochs": 30, "ours": 4.4,
+         "ci95_low": -7.9, "n": 2, "n_planned": 3, "status": Status.UNRESOLVED},
+        {"article": "bc_learning", "key": "k5", "series": "decayed", "epochs": 3, "ours": 4.8,
+         "ci95_low": 2.9, "n": 6, "n_planned": 6, "status": Status.SUPPORTED},
+        # ... unless nothing else has an interval
+        {"article": "bc_learning", "key": "k6", "series": "long", "epochs": 30, "ours": 4.4,
+         "ci95_low": -7.9, "n": 2, "n_planned": 3, "status": Status.UNRESOLVED},
+        {"article": "bc_learning", "key": "k6", "series": "article", "epochs": 3, "ours": 1.0,
+         "ci95_low": math.nan, "n": "6/1", "status": Status.UNRESOLVED}])
+    assert claims.decisive(t)["series"].tolist() == ["long", "decayed", "article", "decayed",
+                                                     "decayed", "long"]
     s = claims.summary(t).set_index("article")
-    assert s.loc["bc_learning", "claims"] == 4
-    assert s.loc["bc_learning", "supported"] == 1 and s.loc["bc_learning", "contradicted"] == 2
-    assert s.loc["bc_learning", "smaller than claimed"] == 1 and "unresolved" not in s.columns
+    assert s.loc["bc_learning", "claims"] == 6
+    assert s.loc["bc_learning", "supported"] == 2 and s.loc["bc_learning", "contradicted"] == 2
+    assert s.loc["bc_learning", "smaller than claimed"] == 1
+    assert s.loc["bc_learning", "unresolved"] == 1
 
 
 def _ledger_row(key, series, epochs, ours, low, high, n, planned, status_, gap=math.nan,

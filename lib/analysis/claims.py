@@ -458,18 +458,26 @@ def ledger(profile: str, log=lambda s: None, notebooks=None) -> pd.DataFrame:
 
 def decisive(ledger_table: pd.DataFrame) -> pd.DataFrame:
     """Each claim's most decisive row: one with an interval first (a single
-    pair or no finished run cannot decide), then the long series, else the
-    decayed one, else the article's recipe, the longest first; claims in the
-    ledger's order."""
+    pair or no finished run cannot decide), then one whose planned pairs have
+    all finished (a series still being trained would flip the claim's count
+    back and forth as its runs land), then the long series, else the decayed
+    one, else the article's recipe, the longest first; claims in the ledger's
+    order."""
+    def number(col):   # n "6/1" (unpaired arms) and a missing count compare as nan
+        return pd.to_numeric(ledger_table.get(col, pd.Series(math.nan, ledger_table.index)),
+                             errors="coerce")
+
     t = ledger_table.assign(
         _empty=ledger_table["ci95_low"].isna() & ~ledger_table["status"].eq(Status.NOT_TESTABLE),
+        _partial=number("n") < number("n_planned"),
         _rank=ledger_table["series"].map({"long": 0, "decayed": 1, "article": 2}),
         _order=range(len(ledger_table)))
     first = t.groupby("key", sort=False)["_order"].transform("min")
     return (t.assign(_first=first)
-            .sort_values(["_first", "_empty", "_rank", "epochs"], ascending=[True, True, True, False])
+            .sort_values(["_first", "_empty", "_partial", "_rank", "epochs"],
+                         ascending=[True, True, True, True, False])
             .groupby("key", sort=False).head(1)
-            .drop(columns=["_empty", "_rank", "_order", "_first"]))
+            .drop(columns=["_empty", "_partial", "_rank", "_order", "_first"]))
 
 
 def summary(ledger_table: pd.DataFrame) -> pd.DataFrame:
@@ -625,8 +633,8 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
     headline claim at the profile's length with a quiet endpoint and at its
     longest training, linking the whole ledger."""
     lines = ["Claims per article by status, each at its most decisive measurement "
-             "(one with an interval; long runs, else both arms ending on a decay, else the "
-             "article's recipe):", "",
+             "(one with an interval; long runs once all their planned pairs have finished, "
+             "else both arms ending on a decay, else the article's recipe):", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "",
              f"Every claim, with its notes: [results/{profile}/claims.md]"
