@@ -34,7 +34,9 @@ def _cmd_compute(args) -> int:
     overrides = {}
     if args.seeds:
         overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
-    options = {"mixed_precision": True} if args.mixed_precision else {}
+    if args.mixed_precision:
+        overrides["precision"] = "mixed_bfloat16"
+    options = {}
     if args.xla:
         options["jit_compile"] = args.xla == "on"
     if args.recompute:
@@ -166,7 +168,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--profile", **profile)
     c.add_argument("--seeds", help="comma-separated seeds overriding the profile's")
     c.add_argument("--mixed-precision", action="store_true",
-                   help="compute in bfloat16 (GPU); recorded in each run's metrics.json")
+                   help="the profile with precision: mixed_bfloat16 (bfloat16 compute, for "
+                        "GPUs): runs of their own, with other ids than the float32 ones")
     c.add_argument("--xla", choices=("on", "off"),
                    help="override the profile's runtime.jit_compile: a speed choice that depends "
                         "on the host (recorded as 'xla' in metrics.json, not part of the spec)")

@@ -62,6 +62,13 @@ def test_optional_settings_read_their_default_once():
         setting(s, "augment.standard_da")
 
 
+def test_a_profiles_precision_enters_the_spec_only_when_not_float32():
+    assert "precision" not in make_spec({**P, "precision": "float32"}, 0)   # float32 ids unchanged
+    bf16 = make_spec({**P, "precision": "mixed_bfloat16"}, 0)
+    assert bf16["precision"] == setting(bf16, "precision") == "mixed_bfloat16"
+    assert spec_id(bf16) != spec_id(make_spec(P, 0))
+
+
 def _committed_runs():
     return sorted(d for d in REPO.glob("results/*/runs/*") if (d / "spec.json").exists())
 

@@ -1,5 +1,5 @@
 """lib.train: a run learns, resumes after an interruption or a kill with each
-epoch once, stops on a non-finite loss, and honours mixed precision."""
+epoch once, stops on a non-finite loss, and computes in the spec's precision."""
 
 import json
 import os
@@ -14,6 +14,7 @@ import pytest
 from lib.campaign import cache
 from lib.store import runfiles
 from lib.training import lossgrad, train
+from lib.training.spec import spec_id
 
 REPO = Path(__file__).resolve().parent.parent
 QUIET = dict(jit_compile=False, log=lambda s: None)
@@ -88,20 +89,20 @@ def test_nan_loss_stops_with_clear_error_and_nothing_cached(tiny_spec, tiny_data
     assert not cache.is_finished(d)
 
 
-def test_mixed_precision_is_opt_in_recorded_and_restored(tiny_spec, tiny_data):
+def test_mixed_precision_is_a_run_of_its_own_recorded_and_restored(tiny_spec, tiny_data):
     import keras
 
     spec = {**tiny_spec, "mixing": {"name": "none"}, "augment": {"standard_da": False},
             "batch_size": 8, "epochs": 2, "model": {"name": "cnn10", "width": 4, "bn_momentum": 0.5},
             "lr_schedule": {"name": "constant"}}
-    run = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None,
-                      mixed_precision=True)
-    assert run["metrics"]["dtype_policy"] == "mixed_bfloat16"
+    plain = cache.ensure(spec, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert plain["metrics"]["dtype_policy"] == "float32"
+    bf16 = {**spec, "precision": "mixed_bfloat16"}
+    assert spec_id(bf16) != spec_id(spec)        # not served from the float32 run's cache
+    run = cache.ensure(bf16, "smoke", data=tiny_data, jit_compile=False, log=lambda s: None)
+    assert run["id"] == spec_id(bf16) and run["metrics"]["dtype_policy"] == "mixed_bfloat16"
     assert run["metrics"]["final_train_accuracy"] > 0.2       # still learns (chance 0.1)
     assert keras.config.dtype_policy().name == "float32"     # the global policy is put back
-    plain = cache.ensure({**spec, "seed": 1}, "smoke", data=tiny_data, jit_compile=False,
-                        log=lambda s: None)
-    assert plain["metrics"]["dtype_policy"] == "float32"
 
 
 QUIET = dict(jit_compile=False, log=lambda s: None)

@@ -19,10 +19,23 @@ def require(P: dict, key: str, kind, where: str = ""):
     return value
 
 
+#: Top-level keys every profile may have: its names, set by ``profiles.load``,
+#: and ``precision`` (``lib.training.spec.PRECISIONS``; ``check_precision``).
+COMMON_KEYS = {"notebook", "profile", "precision"}
+
+
 def check_known(P: dict, known: set) -> None:
-    unknown = set(P) - set(known) - {"notebook", "profile"}
+    unknown = set(P) - set(known) - COMMON_KEYS
     if unknown:
         raise ParamError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+
+
+def check_precision(P: dict) -> None:
+    from ..training.spec import PRECISIONS
+
+    if P.get("precision", PRECISIONS[0]) not in PRECISIONS:
+        raise ParamError(f"parameter 'precision' = {P['precision']!r} should be one of "
+                         f"{list(PRECISIONS)}")
 
 
 def check_model(P: dict) -> dict:

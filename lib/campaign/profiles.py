@@ -10,7 +10,7 @@ from ..store.paths import REPO
 from ..training.spec import read_prefixes
 from . import experiments
 from .names import DEFAULT_PROFILE, PROFILES  # noqa: F401  (re-exported: the one list)
-from .params import ParamError
+from .params import ParamError, check_precision
 
 PARAMS_DIR = REPO / "params"
 
@@ -38,9 +38,10 @@ def load(notebook: str, profile: str, overrides: dict | None = None) -> dict:
         if value is not None:
             P[key] = value
     P["notebook"], P["profile"] = notebook, profile
+    check_precision(P)
     module = experiments.get(notebook)
     if getattr(module, "BASE_NOTEBOOK", None):   # a profile built on another notebook's
-        P["base"] = load(module.BASE_NOTEBOOK, profile)
+        P["base"] = load(module.BASE_NOTEBOOK, profile, {"precision": P.get("precision")})
     module.validate(P)
     return P
 

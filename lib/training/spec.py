@@ -35,7 +35,7 @@ BASE: dict = {
 }
 
 #: Top-level keys a spec may add to BASE.
-EXTRA_KEYS = ("input", "target_smoothing")
+EXTRA_KEYS = ("input", "target_smoothing", "precision")
 
 #: Defaults of the settings a spec may leave out, as "section.key" -> value.
 OPTIONAL: dict = {
@@ -50,7 +50,12 @@ OPTIONAL: dict = {
     "optimizer.momentum": 0.0,
     "optimizer.nesterov": False,
     "loss.label_smoothing": 0.0,
+    "precision": "float32",           # Keras dtype policy the run computes in: mixed_bfloat16
+                                      # rounds differently, so it is another run (another id)
 }
+
+#: The ``precision`` values a profile may ask for.
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 class SpecError(ValueError):
@@ -59,7 +64,7 @@ class SpecError(ValueError):
 
 def make_spec(P: dict, seed: int, **changes) -> dict:
     """A run of notebook ``P["notebook"]``: ``BASE`` with the profile's shared
-    settings (dataset, model, epochs, batch size, where ``P`` has them), then
+    settings (dataset, model, epochs, batch size, precision, where ``P`` has them), then
     ``changes``. A dict-valued change to a section that ``BASE`` defines as a
     dict is merged into it (``optimizer={"learning_rate": 0.01}`` keeps Adam);
     anything else (``model`` too) is replaced. Unknown keys raise ``SpecError``."""
@@ -70,6 +75,8 @@ def make_spec(P: dict, seed: int, **changes) -> dict:
         if key in P:
             spec[key] = copy.deepcopy(P[key])
     spec["seed"] = seed
+    if P.get("precision", OPTIONAL["precision"]) != OPTIONAL["precision"]:
+        spec["precision"] = P["precision"]    # absent at the default: float32 ids stay
     for key, value in changes.items():
         if key not in BASE and key not in EXTRA_KEYS:
             raise SpecError(f"unknown spec key {key!r}; known: {sorted(BASE) + list(EXTRA_KEYS)}")

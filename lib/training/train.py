@@ -93,15 +93,14 @@ def build_model(spec: dict) -> keras.Model:
 
 # ---------------------------------------------------------------- the loop
 def fit(spec: dict, run_dir: str | os.PathLike, *, data=None, jit_compile: bool | str = True,
-        workers: int = 2, mixed_precision: bool = False, log=print, after_epoch=None) -> dict:
+        workers: int = 2, log=print, after_epoch=None) -> dict:
     """Train ``spec`` in ``run_dir`` (resuming if a checkpoint is there) and
     return its metrics. ``data`` overrides the spec's dataset (tests): train
     and test arrays, optionally followed by validation arrays;
     ``after_epoch(epoch)`` is called after each epoch is committed.
-    ``mixed_precision`` computes in bfloat16 with float32 weights (for GPUs;
-    off by default, and recorded in metrics.json, because it is a runtime
-    choice that can move results by run-to-run noise)."""
-    policy = "mixed_bfloat16" if mixed_precision else "float32"
+    The spec's ``precision`` is the Keras dtype policy it computes in
+    (``mixed_bfloat16``: bfloat16 with float32 weights, for GPUs)."""
+    policy = setting(spec, "precision")
     previous = keras.config.dtype_policy().name
     keras.config.set_dtype_policy(policy)
     try:
