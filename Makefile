@@ -100,6 +100,6 @@ bench: setup                       ## throughput of pipeline, training step and 
 list: setup                        ## cached runs
 	$(PY) -m lib list
 
-clean:                             ## executed smoke results and resume checkpoints (never finished runs)
-	rm -rf results/smoke
-	find results -type d -name checkpoint -prune -exec rm -rf {} +
+clean:                             ## the smoke profile's results (its runs too) and every resume checkpoint
+	rm -rf $(RESULTS)/smoke
+	find $(RESULTS) -type d -name checkpoint -prune -exec rm -rf {} +

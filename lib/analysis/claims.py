@@ -196,12 +196,13 @@ COLUMNS = ("article", "key", "claim", "headline", "series", "article_effect", "a
            "article_epochs", "ours", "ci95_low", "ci95_high", "n", "n_planned", "epochs",
            "endpoint", "mde", "se", "df", "baseline_gap", "status", "status_text", "note")
 
-_ENDPOINT = {"article": "last epoch", "decayed": "last epoch, after a decay (ours)"}
+_ENDPOINT = {"article": "last epoch", "decayed": "last epoch, after a decay (ours)",
+             "recipe decays": "last epoch, after the example's decay"}
 
 
 def _endpoint(c: Claim, series: str) -> str:
     """Where the claim's metric reads a run: its last epoch, or its best one."""
-    text = _ENDPOINT[series]
+    text = _ENDPOINT["recipe decays" if c.recipe_decays and series != "decayed" else series]
     return text.replace("last epoch", "best epoch") if c.metric == "best_test_accuracy" else text
 
 
@@ -284,12 +285,12 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                 is_long = (t["series"] == "long").any()
                 rows.append(_row(c, "long" if is_long else "article",
                                  _compare(t, c), int(t["epochs"].iloc[0]),
-                                 "last epoch, after the example's decay", P_paper,
+                                 _endpoint(c, "article"), P_paper,
                                  planned=_planned(P, "long") if is_long else None,
                                  gap=_baseline_gap(t, c)))
         if "long" in P and not (table["series"] == "long").any():
             rows.append(_row(c, "long", None, P["long"]["epochs"],
-                             "last epoch, after the example's decay", P_paper,
+                             _endpoint(c, "article"), P_paper,
                              planned=_planned(P, "long")))
     elif (by_epoch := long_effect(c, table, profile)) is not None and len(by_epoch):
         last = by_epoch.iloc[-1]
@@ -461,7 +462,8 @@ def decisive(ledger_table: pd.DataFrame) -> pd.DataFrame:
     pair or no finished run cannot decide), then one whose planned pairs have
     all finished (a series still being trained would flip the claim's count
     back and forth as its runs land), then the long series, else the decayed
-    one, else the article's recipe, the longest first; claims in the ledger's
+    one, else the article's recipe, the longest first (a recipe that decays
+    itself trains each length as a run of its own); claims in the ledger's
     order."""
     def number(col):   # n "6/1" (unpaired arms) and a missing count compare as nan
         return pd.to_numeric(ledger_table.get(col, pd.Series(math.nan, ledger_table.index)),
@@ -632,9 +634,12 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
     """What the top-level README shows: the summary per article, and each
     headline claim at the profile's length with a quiet endpoint and at its
     longest training, linking the whole ledger."""
-    lines = ["Claims per article by status, each at its most decisive measurement "
-             "(one with an interval; long runs once all their planned pairs have finished, "
-             "else both arms ending on a decay, else the article's recipe):", "",
+    lines = ["Claims per article by status, each counted once at its most decisive "
+             "measurement: one with an interval; of those, the long series once all its "
+             "planned pairs have finished, else both arms ending on a decay, else the "
+             "article's recipe; the longest first. Statuses read 95 % intervals not adjusted "
+             "for multiplicity (the headline table gives each MDE at the Holm level too):",
+             "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "",
              f"Every claim, with its notes: [results/{profile}/claims.md]"
@@ -644,12 +649,17 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
 
 def headline_markdown(ledger_table: pd.DataFrame) -> str:
     """The headline claims, each at both lengths (:func:`by_length`)."""
-    lines = ["The headline claims at two training lengths: short (the profile's length, both "
-             "arms ending on a learning-rate decay) and long (the article's recipe trained "
-             "until the baseline overfits: its train − test accuracy gap is given). Points of "
-             "test accuracy, 95 % interval paired by seed; n: pairs finished of those planned; "
-             "MDE: the smallest effect the pairs could detect (80 % power, two-sided 5 %), and in "
-             "brackets at the Holm level for the family of the headline claims' short "
+    lines = ["The headline claims at two training lengths. Short: the profile's length, both "
+             "arms ending on a learning-rate decay (ours where the article's recipe keeps a "
+             "constant rate). Long: the article's recipe trained longer, for its baseline to "
+             "overfit; whether it did is the baseline's train − test accuracy gap (10 points or "
+             "more counts as overfitting; train accuracy is the running mean over each "
+             "epoch's batches, augmented or mixed where the recipe does so, which understates "
+             "the gap). A recipe that decays itself trains each length as a run of its own: "
+             "its long cell is its longest length with an interval. Points of test accuracy, "
+             "95 % interval paired by seed; n: pairs finished of those planned; MDE: the "
+             "smallest effect the pairs could detect (80 % power, two-sided 5 %), and in "
+             "parentheses at the Holm level for the family of the headline claims' short "
              "measurements.",
              "",
              "| headline claim | article | short | long |",

@@ -105,12 +105,20 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     ticks = set(report_lengths(int(x.max()) if len(x) else 1))
     if decayed is not None:
         e = decayed["epochs"]
+        # a hollow marker and the numbers beside it: on a wide gain axis a short
+        # interval would hide under a filled one
         top.errorbar([e], [decayed["ours"] * scale],
                      yerr=[[(decayed["ours"] - decayed["ci95_low"]) * scale],
                            [(decayed["ci95_high"] - decayed["ours"]) * scale]],
-                     fmt="s", color="C2", capsize=4, ms=6, zorder=4,
-                     label=f"ours, both arms ending on a decay ({e} epochs, "
-                           f"n = {decayed.get('n_pairs', '?')} pairs)")
+                     fmt="s", color="C2", mfc="none", mew=1.5, elinewidth=2, capsize=5, ms=5,
+                     zorder=4, label=f"ours, both arms ending on a decay ({e} epochs, "
+                                     f"n = {decayed.get('n_pairs', '?')} pairs)")
+        top.annotate(f"{decayed['ours'] * scale:+.2f} [{decayed['ci95_low'] * scale:+.2f}, "
+                     f"{decayed['ci95_high'] * scale:+.2f}]", (e, decayed["ci95_high"] * scale),
+                     xytext=(0, 8), textcoords="offset points", ha="center", va="bottom",
+                     fontsize=7, color="C2", zorder=5,
+                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                           "alpha": 0.8})
         ticks.add(int(e))
     if article is not None:
         e, gain = article
@@ -124,7 +132,8 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     top.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False)
     fig.suptitle(title, fontsize=10)
     bottom.plot(x, table["baseline_train_test_gap"] * scale, "-", color="C1", lw=1.6,
-                label=f"{baseline}: train − test accuracy (mean over seeds)")
+                label=f"{baseline}: train − test accuracy "
+                      f"({'mean over ' + str(n) + ' seeds' if n > 1 else 'one seed'})")
     bottom.axhline(OVERFIT_GAP * scale, color="C1", ls=":", lw=1,
                    label=f"overfitting line ({OVERFIT_GAP * scale:g} points)")
     first = overfit_epoch(table)

@@ -332,7 +332,8 @@ def compare_by_budget(table: pd.DataFrame, by: str, a, b, metric: str = "final_t
 #: run, E alone early on; cut at the run's last epoch). A constant-rate run's
 #: single epochs jump by points, far more than the effects under test.
 WINDOW_RATIO = 1.25
-WINDOW_NAME = "test accuracy averaged over epochs E/1.25 to 1.25·E of each run"
+WINDOW_NAME = ("test accuracy averaged over epochs E/1.25 to 1.25·E of each run, "
+               "cut at its last epoch")
 
 
 def window_mean(epochs, values, at: int, ratio: float = WINDOW_RATIO) -> float:
