@@ -11,7 +11,7 @@
 #
 # CORE pins the process (taskset); PROFILE (default budget) and XLA (on|off,
 # default off) may be set. Which XLA setting is faster depends on the
-# processor, several-fold either way: `make calibrate` measures both, and
+# processor: much faster on some, slower on others: `make calibrate` measures both, and
 # `python -m lib plan all --xla on|off` times a campaign with either.
 set -euo pipefail
 cd "$(dirname "$0")/.."

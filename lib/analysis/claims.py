@@ -508,7 +508,10 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
     lines = [f"Claims ledger of the `{profile}` profile, computed from its finished runs "
              "(`python -m lib claims`); effects in points of test accuracy (b − a), 95 % t "
              "intervals paired by seed, not adjusted for multiplicity; mde = the smallest effect "
-             "the runs could detect (80 % power, two-sided 5 %).", "",
+             "the runs could detect (80 % power, two-sided 5 %). The notebooks' figures and "
+             "tables say on which side of zero an interval lies (helps / hurts / "
+             "inconclusive); the ledger holds it against the article's claim (a claimed loss "
+             "that we measure is supported).", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "", "Every claim and measurement:", ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table

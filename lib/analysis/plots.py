@@ -542,6 +542,7 @@ def effect_vs_budget(rows: pd.DataFrame, article: tuple | None = None, scale: fl
         ax.axvline(profile_epochs, color="0.5", ls=":", lw=1.2, zorder=0,
                    label=f"this profile's length ({profile_epochs:g} epochs)")
     ax.axhline(0, color="k", lw=0.8)
+    ax.margins(y=0.12)   # room for the "n=" labels above the highest point
     ax.set_xscale("log")
     ax.set_xlim(min(ticks) / 1.6, max(ticks) * 1.6)
     ax.set_xticks(ticks, [str(t) for t in ticks])

@@ -112,7 +112,7 @@ def plan(notebooks: list[str], profile: str, xla: bool | None = None) -> pd.Data
     the profile's finished runs of that configuration on it, else ``check``'s
     measurement from another processor (``speed_from`` says which). With
     ``xla`` (``compute --xla``), speeds measured with XLA as asked, where any
-    exist (XLA changes a CPU's speed several-fold, either way)."""
+    exist (XLA makes some processors much faster and others slower)."""
     checked = measured_throughput(profile, xla)
     from_runs = finished_throughput(profile, cpu_id(), xla)
     rows = []
