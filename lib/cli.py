@@ -26,8 +26,11 @@ from .store.runlock import Locked
 
 
 def _cmd_retire_prefixes(args) -> int:
-    """Exit 1 when a prefix run does not match its longer run."""
-    return 1 if cache.retire_prefixes(args.profile, delete=args.delete) else 0
+    """Exit 1 when a prefix run that a profile row reads does not match its
+    longer run."""
+    planned = [r["spec"] for nb in experiments.names() if profiles.has_profile(nb, args.profile)
+               for r in experiments.get(nb).runs(profiles.load(nb, args.profile))]
+    return 1 if cache.retire_prefixes(args.profile, delete=args.delete, planned=planned) else 0
 
 
 def _cmd_compute(args) -> int:
@@ -226,7 +229,8 @@ def parser() -> argparse.ArgumentParser:
     be.set_defaults(func=_cmd_bench)
     rp = sub.add_parser("retire-prefixes", help="find the finished runs that are the first "
                         "epochs of a longer finished run, compare their histories, and with "
-                        "--delete remove those that match bit for bit")
+                        "--delete remove those that match bit for bit and those no profile "
+                        "row reads any more")
     rp.add_argument("--profile", **profile)
     rp.add_argument("--delete", action="store_true")
     rp.set_defaults(func=_cmd_retire_prefixes)

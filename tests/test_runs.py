@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,7 +200,7 @@ def test_cli_xla_flag_overrides_the_profiles_jit_choice(monkeypatch):
         cli.main(["compute", "bc_learning", "--profile", "smoke", "--xla", "maybe"])
 
 
-def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data):
+def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data, tmp_path):
     """A run of E epochs under a length-free schedule is bit for bit the first
     E epochs of the same spec run longer: ``retire_prefixes`` finds it, checks
     that and removes it; a prefix whose history differs is kept and reported."""
@@ -221,6 +222,21 @@ def test_a_shorter_run_retraces_the_longer_and_is_retired(tiny_spec, tiny_data):
     found = cache.retire_prefixes("smoke", delete=True, log=lambda s: None)
     assert found == [cache.PrefixMismatch(spec_id(short), spec_id(tiny_spec), "test_accuracy")]
     assert cache.is_finished(cache.run_dir(short, "smoke"))       # kept
+
+    # once no profile row plans the shorter length, it is superseded: retraced or not
+    said = []
+    assert cache.retire_prefixes("smoke", planned=[tiny_spec], log=said.append) == []
+    assert said == [f"{spec_id(short)}: no profile row reads it; its 2 epochs are read from "
+                    f"{spec_id(tiny_spec)}"] and cache.is_finished(cache.run_dir(short, "smoke"))
+    kept = tmp_path / "short"
+    shutil.copytree(cache.run_dir(short, "smoke"), kept)
+    assert cache.retire_prefixes("smoke", delete=True, planned=[tiny_spec],
+                                 log=lambda s: None) == []
+    assert not cache.run_dir(short, "smoke").exists()
+    shutil.copytree(kept, cache.run_dir(short, "smoke"))
+    # a row that still plans it keeps it (the mismatch is reported), as without ``planned``
+    assert len(cache.retire_prefixes("smoke", delete=True, planned=[short, tiny_spec],
+                                     log=lambda s: None)) == 1
 
     history.write_text(good)
     assert cache.retire_prefixes("smoke", delete=True, log=lambda s: None) == []

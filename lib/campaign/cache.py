@@ -176,20 +176,36 @@ class PrefixMismatch(NamedTuple):
     column: str
 
 
-def retire_prefixes(profile: str, *, delete: bool = False, log=print) -> list:
+def retire_prefixes(profile: str, *, delete: bool = False, planned: list | None = None,
+                    log=print) -> list:
     """The finished runs that are the first epochs of a longer finished run
     (``training.spec.is_prefix``), checked against it: where every column of
     ``TRAINED_COLUMNS`` of the short run's history equals the long run's first
     epochs, the short run is redundant and (``delete``) removed; otherwise it
     stays and is returned as a ``PrefixMismatch`` (the longer run did not
-    retrace it: a bug to look at, not a run to drop)."""
+    retrace it: a bug to look at, not a run to drop).
+
+    ``planned``: the specs the profiles define (``None``: not consulted). A
+    short run that none of them is, whose longer run is one of them, is
+    superseded: no row reads it any more (a row of its length reads the longer
+    run), so it goes too, retraced or not (another processor rounds
+    differently)."""
     from ..training.spec import is_prefix
 
+    planned_ids = None if planned is None else {spec_id(s) for s in planned}
     finished = {p.name: load(p) for p in sorted(runs_dir(profile).glob("*"))
                 if p.is_dir() and is_finished(p)}
     mismatches = []
     for short_id, short in finished.items():
         longer = [r for r in finished.values() if is_prefix(short["spec"], r["spec"])]
+        superseding = [r["id"] for r in longer if planned_ids is not None
+                       and short_id not in planned_ids and r["id"] in planned_ids]
+        if superseding:
+            log(f"{short_id}: no profile row reads it; its {short['spec']['epochs']} epochs are "
+                f"read from {superseding[0]}" + ("; removed" if delete else ""))
+            if delete:
+                shutil.rmtree(runs_dir(profile) / short_id)
+            continue
         for long in longer:
             head = long["history"].iloc[:len(short["history"])].reset_index(drop=True)
             differ = [c for c in TRAINED_COLUMNS if not short["history"][c].equals(head[c])]
