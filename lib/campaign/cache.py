@@ -198,8 +198,8 @@ def retire_prefixes(profile: str, *, delete: bool = False, planned: list | None 
     mismatches = []
     for short_id, short in finished.items():
         longer = [r for r in finished.values() if is_prefix(short["spec"], r["spec"])]
-        superseding = [r["id"] for r in longer if planned_ids is not None
-                       and short_id not in planned_ids and r["id"] in planned_ids]
+        unplanned = planned_ids is not None and short_id not in planned_ids
+        superseding = [r["id"] for r in longer if unplanned and r["id"] in planned_ids]
         if superseding:
             log(f"{short_id}: no profile row reads it; its {short['spec']['epochs']} epochs are "
                 f"read from {superseding[0]}" + ("; removed" if delete else ""))

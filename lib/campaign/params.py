@@ -31,9 +31,9 @@ def check_known(P: dict, known: set) -> None:
 
 
 def check_precision(P: dict) -> None:
-    from ..training.spec import PRECISIONS
+    from ..training.spec import OPTIONAL, PRECISIONS
 
-    if P.get("precision", PRECISIONS[0]) not in PRECISIONS:
+    if P.get("precision", OPTIONAL["precision"]) not in PRECISIONS:
         raise ParamError(f"parameter 'precision' = {P['precision']!r} should be one of "
                          f"{list(PRECISIONS)}")
 
