@@ -28,8 +28,8 @@ from .store.runlock import Locked
 def _cmd_retire_prefixes(args) -> int:
     """Exit 1 when a prefix run that a profile row reads does not match its
     longer run."""
-    planned = [r["spec"] for nb in experiments.names() if profiles.has_profile(nb, args.profile)
-               for r in experiments.get(nb).runs(profiles.load(nb, args.profile))]
+    planned = [s for nb in experiments.names() if profiles.has_profile(nb, args.profile)
+               for s in profiles.planned_specs(nb, args.profile)]
     return 1 if cache.retire_prefixes(args.profile, delete=args.delete, planned=planned) else 0
 
 

@@ -88,8 +88,7 @@ def test_every_committed_run_keeps_its_id(profile):
         assert spec_id(spec) == d.name, f"{d} holds a spec whose id is {spec_id(spec)}"
         by_notebook.setdefault(spec["notebook"], {})[d.name] = spec
     for notebook, committed in by_notebook.items():
-        P_ = profiles.load(notebook, profile)
-        planned = [r["spec"] for r in experiments.get(notebook).runs(P_)]
+        planned = profiles.planned_specs(notebook, profile)
         defined = {spec_id(s) for s in planned}
         # a run the profile now reads from a longer one stays until that one is committed
         awaiting = {rid for rid, s in committed.items()

@@ -46,6 +46,12 @@ def load(notebook: str, profile: str, overrides: dict | None = None) -> dict:
     return P
 
 
+def planned_specs(notebook: str, profile: str) -> list[dict]:
+    """Every run spec the profile defines for the notebook, prefixes of longer
+    runs included (what a cached run's id must stay among)."""
+    return [r["spec"] for r in experiments.get(notebook).runs(load(notebook, profile))]
+
+
 def notebook_runs(notebook: str, profile: str, overrides: dict | None = None,
                   only: dict | None = None) -> tuple[dict, list]:
     """The profile's parameters and its runs (``labels`` and ``spec`` each; a
