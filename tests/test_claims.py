@@ -152,15 +152,23 @@ def test_the_readme_shows_each_headline_claim_short_and_long():
     text = claims.readme_summary(t, "budget")
     bc = next(line for line in text.splitlines() if line.startswith("| a claim"))
     short, long = bc.split(" | ")[2:4]
-    assert short.startswith("**contradicted**: -2.00 [-2.70, -1.30] at 4 ep, n 6, MDE 1.0")
+    assert short.startswith("**contradicted** †: -2.00 [-2.70, -1.30] at 4 ep, n 6, MDE 1.0")
     assert "baseline train − test 2.1" in short
     # the short measurements with a spread form the Holm family (here bc's and mixup's: 2)
     holm = stats.min_detectable(0.3, 5, 0.05 / 2)
     assert holm > 1.0 and f"MDE 1.0 (Holm {holm:.1f})" in short
     assert "Holm" not in long
     assert long.startswith("**unresolved (no interval") and "at 48 ep, n 1 of 3" in long
+    assert "baseline train − test 26.8 (overfits)" in long
+    # the counts use the decayed pair (marked above), not the unfinished long series
+    assert "†" not in long
     mixup = next(line for line in text.splitlines() if line.startswith("| mixup |"))
-    assert "at 3 ep, n 6" in mixup and "**smaller than claimed**: -0.10" in mixup
+    m_short, m_long = mixup.split(" | ")[2:4]
+    assert "at 3 ep, n 6" in m_short and "†" not in m_short
+    assert m_long.startswith("**smaller than claimed** †: -0.10")
+    # its long cell reads the article series: the planned long series is named beside it
+    assert "(article series; the 15-ep long series: n 0 of 3)" in m_long
+    assert "smaller than claimed: it holds 0 but excludes the article's number" in text
 
 
 def test_a_notebooks_answer_gives_each_claim_at_its_decisive_row_and_the_others_statuses():
@@ -173,7 +181,7 @@ def test_a_notebooks_answer_gives_each_claim_at_its_decisive_row_and_the_others_
     assert "**contradicted**" in line and "Also long series at 48 epochs: unresolved" in line
     # a row without an interval: dashes in the interval, n of those planned
     alone = claims.answer(t.iloc[1:])
-    assert "ours +1.20 [–, –] points (95 % CI; long series, 48 epochs, n = 1 of 3)" in alone
+    assert "ours +1.20 (no interval) points (95 % CI; long series, 48 epochs, n = 1 of 3)" in alone
 
 
 def test_every_status_in_the_committed_ledger_follows_from_its_numbers():
@@ -272,3 +280,21 @@ def test_latency_ratio_reads_how_much_slower_with_a_bootstrap_interval():
     same = claims.latency_ratio(calls.assign(model="small").iloc[:500].pipe(
         lambda c: pd.concat([c, c.assign(model="big")])), "small", "big")
     assert same["ci_low"] < 0 < same["ci_high"]               # the same calls: no difference
+
+
+def test_the_length_effect_figure_marks_where_the_baseline_overfits_or_says_it_never_did():
+    import matplotlib.pyplot as plt
+
+    t = length_effect.by_epoch(_hist(lambda e: 0.02), "arm", 0, 1)   # gap 0.015·e: 10 at 7
+    fig = length_effect.figure(t, article=(20, 0.02), baseline="arm 0")
+    top, bottom = fig.axes
+    legend = [x.get_text() for x in top.get_legend().get_texts()]
+    assert "arm 0 reaches the overfitting line (epoch 7)" in legend
+    assert any(x.get_text() == "crossed at epoch 7" for x in bottom.texts)
+    plt.close(fig)
+    calm = length_effect.figure(t.assign(baseline_train_test_gap=0.02), baseline="arm 0")
+    top, bottom = calm.axes
+    assert not any("overfitting line" in x.get_text() for x in top.get_legend().get_texts())
+    assert [x.get_text() for x in bottom.texts] == ["not reached (at most 2.0 points)"]
+    assert bottom.get_ylim()[1] >= 12.5          # the 10-point line drawn inside the panel
+    plt.close(calm)

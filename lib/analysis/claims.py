@@ -47,6 +47,15 @@ STATUS_WORDS = {Status.SUPPORTED: "supported", Status.CONTRADICTED: "contradicte
                 Status.NOT_TESTABLE: "not testable at this scale"}
 
 
+#: The statuses in words, as a reader needs them beside the counts (:func:`status`).
+STATUS_LEGEND = ("supported: the 95 % interval excludes 0 on the article's side (an effect of "
+                 "any size in the claimed direction); contradicted: it excludes 0 on the other "
+                 "side; smaller than claimed: it holds 0 but excludes the article's number (the "
+                 "claimed size is ruled out, no effect is shown); unresolved: it holds both 0 and "
+                 "the article's number, or there is no interval (\"could detect ≥ X\": the "
+                 "smallest effect these runs would have found, at 80 % power)")
+
+
 def status(low: float, high: float, direction: int, article_effect: float | None = None,
            untestable: str | None = None) -> Status:
     """The status of one row from its numbers: ``low``/``high`` the 95 %
@@ -294,12 +303,16 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                              planned=_planned(P, "long")))
     elif (by_epoch := long_effect(c, table, profile)) is not None and len(by_epoch):
         last = by_epoch.iloc[-1]
-        others = "; ".join(f"{int(r.epochs)}: {_fmt(100 * r.ours)} [{_fmt(100 * r.ci95_low)}, "
-                           f"{_fmt(100 * r.ci95_high)}]" for r in by_epoch.itertuples()
-                           if r.epochs in length_effect.report_lengths(int(last.epochs))[:-1])
+        in_points = by_epoch[["ours", "ci95_low", "ci95_high"]].mul(100)
+        others = "; ".join(f"{int(e)}: {_ours_cell(r)}" for e, r in
+                           zip(by_epoch["epochs"], in_points.itertuples())
+                           if e in length_effect.report_lengths(int(last.epochs))[:-1])
         cross = length_effect.crossings(by_epoch)
-        note = (f"other lengths (epochs: points [95 % CI]): {others}; windowed gain changes sign "
-                f"at epoch(s) {cross or 'none'}; baseline train − test at the end "
+        sign = (f"changes sign at epoch{'s' if len(cross) > 1 else ''} "
+                f"{' and '.join(map(str, cross))}" if cross else "never changes sign")
+        note = (f"other lengths (epochs: points [95 % CI]; table "
+                f"tables/{c.notebook}_{length_effect_name(c)}.md): {others}; the windowed gain "
+                f"{sign}; baseline train − test at the end "
                 f"{100 * last.baseline_train_test_gap:.1f} points")
         rows.append(_row(c, "long", {"diff": last.ours, "ci_low": last.ci95_low,
                                      "ci_high": last.ci95_high, "n_pairs": int(last.n_pairs),
@@ -324,6 +337,11 @@ def long_effect(c: Claim, table: pd.DataFrame, profile: str) -> pd.DataFrame | N
     return length_effect.by_epoch(compute.load_histories(long, profile), c.by, c.a, c.b)
 
 
+def length_effect_name(c: Claim) -> str:
+    """The name of a claim's effect-against-length table and figure."""
+    return f"length_effect_{c.key.split('.', 1)[1]}"
+
+
 def write_length_effects(profile: str, ledger_table: pd.DataFrame, log=print) -> list:
     """For every headline claim with finished long runs of a constant-rate
     recipe: ``tables/<nb>_length_effect_<key>.{csv,md}`` (the reported lengths)
@@ -338,7 +356,7 @@ def write_length_effects(profile: str, ledger_table: pd.DataFrame, log=print) ->
         if by_epoch is None or by_epoch.empty:
             continue
         P, P_paper = profiles.load(c.notebook, profile), profiles.load(c.notebook, "paper")
-        name = f"length_effect_{c.key.split('.', 1)[1]}"
+        name = length_effect_name(c)
         shown = by_epoch[by_epoch["epochs"].isin(
             length_effect.report_lengths(int(by_epoch["epochs"].max()), P["epochs"]))]
         report.write_table(shown, profile, f"{c.notebook}_{name}")
@@ -381,7 +399,7 @@ def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict,
                   "accuracy", "pattern", None, "natural_softmax", +1, None, "> 90 %",
                   metric="best_test_accuracy")
         best = table.loc[table["pattern"] == "natural_softmax", "best_test_accuracy"]
-        why = (f"our best test accuracy tops out at {100 * best.max():.1f} % with a narrower "
+        why = (f"our Natural SoftMax's best test accuracy tops out at {100 * best.max():.1f} % with a narrower "
                f"model and far fewer epochs than the article's" if len(best) else "no runs yet")
         if len(best) and best.max() >= 0.9:
             why = None
@@ -507,11 +525,11 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
     """The ledger as markdown: the summary, then one table per article."""
     lines = [f"Claims ledger of the `{profile}` profile, computed from its finished runs "
              "(`python -m lib claims`); effects in points of test accuracy (b − a), 95 % t "
-             "intervals paired by seed, not adjusted for multiplicity; mde = the smallest effect "
+             "intervals paired by seed, not adjusted for multiplicity; MDE: the smallest effect "
              "the runs could detect (80 % power, two-sided 5 %). The notebooks' figures and "
              "tables say on which side of zero an interval lies (helps / hurts / "
              "inconclusive); the ledger holds it against the article's claim (a claimed loss "
-             "that we measure is supported).", "",
+             f"that we measure is supported). {STATUS_LEGEND[0].upper()}{STATUS_LEGEND[1:]}.", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "", "Every claim and measurement:", ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
@@ -525,7 +543,11 @@ def _missing(v) -> bool:
 
 
 def _ours_cell(r) -> str:
-    return "–" if _missing(r.ours) else f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
+    if _missing(r.ours):
+        return "–"
+    if _missing(r.ci95_low):
+        return f"{_fmt(r.ours)} (no interval)"
+    return f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
 
 
 def _n_cell(r) -> str:
@@ -539,7 +561,7 @@ def _n_cell(r) -> str:
 
 def table_markdown(rows: pd.DataFrame) -> str:
     """Ledger rows as one markdown table, their notes below it."""
-    lines = ["| claim | series | article | ours [95 % CI] | n | epochs | endpoint | mde | "
+    lines = ["| claim | series | article | ours [95 % CI] | n | epochs | endpoint | MDE | "
              "baseline train − test | status |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows.itertuples():
@@ -618,30 +640,39 @@ def mde_holm(r, family: int) -> float:
     return stats.min_detectable(float(se), float(df), stats.ALPHA / family)
 
 
-def _length_cell(r, family: int = 0) -> str:
-    """One length's answer in a README cell: status first, then the numbers;
-    the MDE, and beside it the Holm-adjusted one over ``family`` comparisons."""
+def _length_cell(r, family: int = 0, counted: bool = False, long: bool = False) -> str:
+    """One length's answer in a README cell: status first (``counted``: with
+    a † as the measurement the counts use), then the numbers; the MDE, and
+    beside it the Holm-adjusted one over ``family`` comparisons; for a
+    ``long`` cell, whether its baseline overfit."""
     if r is None:
         return "–"
+    mark = " †" if counted else ""
     if _missing(r.ours):
-        return f"{r.status_text}; {r.epochs} ep, n {_n_cell(r)}"
+        return f"{r.status_text}{mark}; {r.epochs} ep, n {_n_cell(r)}"
     mde = "" if _missing(r.mde) else f", MDE {r.mde:.1f}"
     holm = mde_holm(r, family)
     if mde and not _missing(holm):
         mde += f" (Holm {holm:.1f})"
     gap = "" if _missing(r.baseline_gap) else f", baseline train − test {r.baseline_gap:.1f}"
-    return (f"**{r.status_text}**: {_ours_cell(r)} at {r.epochs} ep, n {_n_cell(r)}{mde}{gap}")
+    if gap and long:
+        gap += (" (overfits)" if r.baseline_gap >= 100 * length_effect.OVERFIT_GAP
+                else " (does not overfit)")
+    ours = _fmt(r.ours) if "no interval" in r.status_text else _ours_cell(r)
+    return (f"**{r.status_text}**{mark}: {ours} at {r.epochs} ep, n {_n_cell(r)}"
+            f"{mde}{gap}")
 
 
 def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
     """What the top-level README shows: the summary per article, and each
     headline claim at the profile's length with a quiet endpoint and at its
     longest training, linking the whole ledger."""
-    lines = ["Claims per article by status, each counted once at its most decisive "
-             "measurement: one with an interval; of those, the long series once all its "
-             "planned pairs have finished, else both arms ending on a decay, else the "
-             "article's recipe; the longest first. Statuses read 95 % intervals not adjusted "
-             "for multiplicity (the headline table gives each MDE at the Holm level too):",
+    lines = ["Claims per article by status. Each claim is counted once, at its most decisive "
+             "measurement with an interval: the long series once all its planned pairs have "
+             "finished, else the decayed series (both arms ending on a learning-rate decay), "
+             "else the article's recipe at its longest length. Statuses read 95 % intervals "
+             "not adjusted for multiplicity (the headline table's short cells give the MDE at "
+             f"the Holm level too). {STATUS_LEGEND[0].upper()}{STATUS_LEGEND[1:]}.",
              "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "",
@@ -652,20 +683,24 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
 
 def headline_markdown(ledger_table: pd.DataFrame) -> str:
     """The headline claims, each at both lengths (:func:`by_length`)."""
-    lines = ["The headline claims at two training lengths. Short: the profile's length, both "
-             "arms ending on a learning-rate decay (ours where the article's recipe keeps a "
-             "constant rate). Long: the article's recipe trained longer, for its baseline to "
-             "overfit; whether it did is the baseline's train − test accuracy gap (10 points or "
-             "more counts as overfitting; train accuracy is the running mean over each "
-             "epoch's batches, augmented or mixed where the recipe does so, which understates "
-             "the gap). A recipe that decays itself trains each length as a run of its own: "
-             "its long cell is its longest length with an interval. Points of test accuracy, "
-             "95 % interval paired by seed; n: pairs finished of those planned; MDE: the "
-             "smallest effect the pairs could detect (80 % power, two-sided 5 %), and in "
-             "parentheses at the Holm level for the family of the headline claims' short "
-             "measurements.",
+    overfit = f"{100 * length_effect.OVERFIT_GAP:g}"
+    lines = ["The headline claims at two training lengths. **Short** (the decayed series): the "
+             "profile's length, both arms ending on a learning-rate decay (ours where the "
+             "article's recipe keeps a constant rate), so the endpoint is quiet. **Long** (the "
+             "long series): the article's recipe trained longer, for its baseline (arm a) to "
+             f"overfit: its train accuracy {overfit} points or more above its test accuracy "
+             "(train accuracy is the running mean over each epoch's batches, augmented or mixed "
+             "where the recipe does so, which understates the gap). A recipe that decays itself "
+             "(mixup's) trains each length as a run of its own: its long cell is its longest "
+             "length with an interval. Points of test accuracy, 95 % interval paired by seed; "
+             "n: pairs finished of those planned; MDE: the smallest effect the pairs could "
+             "detect (80 % power, two-sided 5 %), in parentheses at the Holm level for the "
+             "family of the short measurements; †: the measurement the counts above use. "
+             "+DA, +BN: the ResNet ablation's steps adding data augmentation and batch "
+             "normalization; Natural SoftMax: the auxiliary natural-vs-artificial loss.",
              "",
-             "| headline claim | article | short | long |",
+             "| headline claim | article | short: both arms end on a decay | long: the "
+             "article's recipe, trained longer |",
              "| --- | --- | --- | --- |"]
     head = ledger_table[ledger_table["headline"]]
     keys = list(dict.fromkeys(head["key"]))
@@ -673,11 +708,22 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
     # the short measurements are one family: each headline claim tested once
     family = sum(r["short"] is not None and not _missing(getattr(r["short"], "se", math.nan))
                  for r in rows.values())
+    counted = {r.key: (r.series, r.epochs) for r in decisive(head).itertuples()}
+
+    def is_counted(r) -> bool:
+        return r is not None and counted.get(r.key) == (r.series, r.epochs)
+
     for key in keys:
         first = head[head["key"] == key].iloc[0]
+        short, long = rows[key]["short"], rows[key]["long"]
+        long_cell = _length_cell(long, counted=is_counted(long), long=True)
+        planned = head[(head["key"] == key) & (head["series"] == "long")]
+        if long is not None and long.series != "long" and len(planned):
+            # a recipe that decays: its long cell is a shorter length of the article series
+            p = planned.sort_values("epochs").iloc[-1]
+            long_cell += f" (article series; the {p.epochs}-ep long series: n {_n_cell(p)})"
         lines.append(f"| {first.claim} | {_article_cell(first)} | "
-                     f"{_length_cell(rows[key]['short'], family)} "
-                     f"| {_length_cell(rows[key]['long'])} |")
+                     f"{_length_cell(short, family, counted=is_counted(short))} | {long_cell} |")
     return "\n".join(lines)
 
 

@@ -125,6 +125,11 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
         top.plot([e], [gain * scale], "D", color="C3", mfc="none", mew=1.8, ms=7, zorder=4,
                  label=f"article, one run each ({e:g} epochs)")
         ticks.add(int(e))
+    first = overfit_epoch(table)
+    if first is not None:
+        # the epoch the baseline starts to overfit: not where the gain changes sign
+        top.axvline(first, color="C1", ls="--", lw=0.8,
+                    label=f"{baseline} reaches the overfitting line (epoch {first})")
     top.axhline(0, color="k", lw=0.8)
     top.set_ylabel("gain (points)")
     top.grid(alpha=0.3)
@@ -136,17 +141,23 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
                       f"({'mean over ' + str(n) + ' seeds' if n > 1 else 'one seed'})")
     bottom.axhline(OVERFIT_GAP * scale, color="C1", ls=":", lw=1,
                    label=f"overfitting line ({OVERFIT_GAP * scale:g} points)")
-    first = overfit_epoch(table)
     if first is not None:
-        for ax in (top, bottom):
-            ax.axvline(first, color="C1", ls="--", lw=0.8)
+        bottom.axvline(first, color="C1", ls="--", lw=0.8)
         bottom.annotate(f"crossed at epoch {first}", (first, OVERFIT_GAP * scale),
                         xytext=(4, 4), textcoords="offset points", fontsize=7, color="C1")
+    elif len(x):
+        peak = table["baseline_train_test_gap"].max() * scale
+        bottom.annotate(f"not reached (at most {peak:.1f} points)", (x.max(), OVERFIT_GAP * scale),
+                        xytext=(0, -4), textcoords="offset points", ha="right", va="top",
+                        fontsize=7, color="C1")
+    # the overfitting line inside the panel, with room for its annotation
+    low, high = bottom.get_ylim()
+    bottom.set_ylim(low, max(high, OVERFIT_GAP * scale * 1.25))
     bottom.axhline(0, color="k", lw=0.8)
     bottom.set_ylabel("train − test (points)")
     bottom.set_xlabel("epochs trained")
     bottom.grid(alpha=0.3)
-    bottom.legend(fontsize=7, loc="upper left")
+    bottom.legend(fontsize=7, loc="lower right")   # the gap rises to the right, the line sits at the top
     bottom.set_xscale("log")
     ticks = sorted(ticks)
     bottom.set_xticks(ticks, [str(t) for t in ticks])
