@@ -41,6 +41,9 @@ def test_status_text_names_what_a_reader_needs():
     assert claims.status_text({"status": Status.NOT_TESTABLE, "note": "too small"}) == \
         "not testable at this scale (too small)"
     assert claims.status_text({"status": Status.SMALLER}) == "smaller than claimed"
+    # a decided claim whose arms differ in more than the named change says so
+    assert claims.status_text({"status": Status.SUPPORTED, "note": "confounded: 8× fewer "
+                               "updates"}) == "supported (confounded)"
 
 
 def _bc_table():
@@ -298,3 +301,11 @@ def test_the_length_effect_figure_marks_where_the_baseline_overfits_or_says_it_n
     assert [x.get_text() for x in bottom.texts] == ["not reached (at most 2.0 points)"]
     assert bottom.get_ylim()[1] >= 12.5          # the 10-point line drawn inside the panel
     plt.close(calm)
+
+
+def test_n_says_pairs_of_those_planned_or_each_arms_runs_when_unpaired():
+    from types import SimpleNamespace as Row
+    assert claims._n_cell(Row(n=1, n_planned=3)) == "1 of 3"
+    assert claims._n_cell(Row(n=6, n_planned=6.0)) == "6"
+    assert claims._n_cell(Row(n=3, n_planned=math.nan)) == "3"
+    assert claims._n_cell(Row(n="6/1", n_planned=math.nan)) == "6 vs 1 runs (unpaired)"

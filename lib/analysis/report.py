@@ -103,8 +103,8 @@ def write_index(profile: str) -> Path:
     ledger = root / "claims.md"
     if ledger.exists():   # the findings first (python -m lib claims), then the index
         body = ledger.read_text().split("\n", 1)[1].strip()   # without its own title
-        lines += ["## What the runs say: the claims ledger", "", body.replace("\n### ", "\n#### "),
-                  "", "## Index", ""]
+        lines += ["## What the runs say: the claims ledger", "", body, ""]
+    lines += ["## Index", ""]
     notebooks = sorted(p.stem for p in root.glob("*.ipynb"))
     fig_root = root / "figures"
     scales = run_scales(profile)
@@ -112,7 +112,7 @@ def write_index(profile: str) -> Path:
     profiled = {nb for nb in profiles.notebooks() if profiles.has_profile(nb, profile)}
     for nb in sorted(set(notebooks) | {p.name for p in fig_root.glob("*") if p.is_dir()}
                      | set(scales) | profiled):
-        lines += [f"## {nb}", ""]
+        lines += [f"### {nb}", ""]
         if nb in scales:
             lines.append(f"- scale: {scales[nb]}")
         else:
@@ -133,7 +133,7 @@ def write_index(profile: str) -> Path:
             lines += ["", md.read_text().rstrip(), ""]
         for f in sorted((fig_root / nb).glob("*")):
             rel = f.relative_to(root)
-            lines += [f"### {f.stem}", "", f"![{f.stem}]({rel})", ""]
+            lines += [f"#### {f.stem}", "", f"![{f.stem}]({rel})", ""]
         lines.append("")
     runs = root / "runs"
     n = sum(1 for d in runs.glob("*") if (d / "metrics.json").exists()) if runs.exists() else 0
