@@ -104,7 +104,10 @@ def write_index(profile: str) -> Path:
     if ledger.exists():   # the findings first (python -m lib claims), then the index
         body = ledger.read_text().split("\n", 1)[1].strip()   # without its own title
         lines += ["## What the runs say: the claims ledger", "", body, ""]
-    lines += ["## Index", ""]
+    lines += ["## Index", "",
+              "Each notebook's executed copy, tables and figures. Its tables give accuracies as "
+              "fractions (0.68 is 68 %) and changes in the same units; the ledger above gives "
+              "them in points.", ""]
     notebooks = sorted(p.stem for p in root.glob("*.ipynb"))
     fig_root = root / "figures"
     scales = run_scales(profile)
