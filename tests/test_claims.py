@@ -309,3 +309,24 @@ def test_n_says_pairs_of_those_planned_or_each_arms_runs_when_unpaired():
     assert claims._n_cell(Row(n=6, n_planned=6.0)) == "6"
     assert claims._n_cell(Row(n=3, n_planned=math.nan)) == "3"
     assert claims._n_cell(Row(n="6/1", n_planned=math.nan)) == "6 vs 1 runs (unpaired)"
+
+
+def test_the_length_effect_frame_fits_the_gains_and_cuts_a_band_wider_than_them():
+    import matplotlib.pyplot as plt
+
+    h = _hist(lambda e: 0.02, seeds=2)
+    h.loc[(h["arm"] == 1) & (h["seed"] == 1), "test_accuracy"] += 0.3   # two pairs far apart
+    t = length_effect.by_epoch(h, "arm", 0, 1)
+    fig = length_effect.figure(t, decayed={"epochs": 3, "ours": 0.05, "ci95_low": 0.04,
+                                           "ci95_high": 0.06, "n_pairs": 6})
+    top = fig.axes[0]
+    low, high = top.get_ylim()
+    gains = 100 * pd.concat([t["ours"], t["final_epoch_ours"]])
+    assert low < 0 < high and low < gains.min() and gains.max() < high
+    assert 100 * t["ci95_high"].max() > high                  # the band runs past the frame...
+    assert any("wider than the frame" in x.get_text() for x in top.get_legend().get_texts())
+    plt.close(fig)
+    # ...and a band inside it is drawn whole, its legend plain
+    calm = length_effect.figure(length_effect.by_epoch(_hist(lambda e: 0.02), "arm", 0, 1))
+    assert not any("wider" in x.get_text() for x in calm.axes[0].get_legend().get_texts())
+    plt.close(calm)

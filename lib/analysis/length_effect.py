@@ -82,6 +82,23 @@ def crossings(table: pd.DataFrame) -> list[int]:
             if prev and cur and prev != cur]
 
 
+def _gain_limits(table: pd.DataFrame, decayed: dict | None, article: tuple | None,
+                 scale: float) -> tuple[float, float]:
+    """The gain panel's frame: zero, every gain drawn, the decayed pair's
+    interval and the article's gain, with a margin. A band of one or two pairs
+    can be many times wider; it is cut at this frame rather than squash the
+    gains into a line."""
+    shown = [0.0, *table["ours"], *table["final_epoch_ours"]]
+    if decayed is not None:
+        shown += [decayed["ci95_low"], decayed["ci95_high"]]
+    if article is not None:
+        shown.append(article[1])
+    v = np.asarray(shown, float) * scale
+    v = v[np.isfinite(v)]
+    margin = 0.25 * max(float(v.max() - v.min()), 2.0)
+    return float(v.min()) - margin, float(v.max()) + margin
+
+
 def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple | None = None,
            title: str = "", baseline: str = "baseline", scale: float = 100.0):
     """Two panels on one epoch axis (log). Top: the windowed paired gain with
@@ -94,9 +111,12 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
                                       gridspec_kw={"height_ratios": [3, 2]})
     x = table["epochs"].to_numpy(float)
     n = int(table["n_pairs"].max()) if len(table) else 0
+    low, high = _gain_limits(table, decayed, article, scale)
     if n >= 2:   # one pair has no interval: no band, and the legend says so
+        clipped = ((table["ci95_low"] * scale < low) | (table["ci95_high"] * scale > high)).any()
         top.fill_between(x, table["ci95_low"] * scale, table["ci95_high"] * scale, color="C0",
-                         alpha=0.2, lw=0, label="95 % t interval (paired by seed)")
+                         alpha=0.2, lw=0, label="95 % t interval (paired by seed)"
+                         + ("; wider than the frame where it is cut" if clipped else ""))
     pairs = f"n = {n} pair{'s' if n != 1 else ''}" + ("" if n >= 2 else ", no interval")
     top.plot(x, table["ours"] * scale, "-", color="C0", lw=1.8,
              label=f"ours, long runs: gain in {stats.WINDOW_NAME}\n({pairs})")
@@ -131,6 +151,7 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
         top.axvline(first, color="C1", ls="--", lw=0.8,
                     label=f"{baseline} reaches the overfitting line (epoch {first})")
     top.axhline(0, color="k", lw=0.8)
+    top.set_ylim(low, high)
     top.set_ylabel("gain (points)")
     top.grid(alpha=0.3)
     # above the panel: inside it, the legend would hide part of the band
