@@ -184,7 +184,7 @@ def test_a_notebooks_answer_gives_each_claim_at_its_decisive_row_and_the_others_
     assert "**contradicted**" in line and "Also long series at 48 epochs: unresolved" in line
     # a row without an interval: dashes in the interval, n of those planned
     alone = claims.answer(t.iloc[1:])
-    assert "ours +1.20 (no interval) points (95 % CI; long series, 48 epochs, n = 1 of 3)" in alone
+    assert "ours +1.20 points (no interval; long series, 48 epochs, n = 1 of 3)" in alone
 
 
 def test_every_status_in_the_committed_ledger_follows_from_its_numbers():
@@ -309,6 +309,23 @@ def test_n_says_pairs_of_those_planned_or_each_arms_runs_when_unpaired():
     assert claims._n_cell(Row(n=6, n_planned=6.0)) == "6"
     assert claims._n_cell(Row(n=3, n_planned=math.nan)) == "3"
     assert claims._n_cell(Row(n="6/1", n_planned=math.nan)) == "6 vs 1 runs (unpaired)"
+    # as read back from claims.csv: counts as text or floats
+    assert claims._n_cell(Row(n="1", n_planned=3.0)) == "1 of 3"
+    assert claims._n_cell(Row(n=6.0, n_planned=6.0)) == "6"
+    assert claims._n_cell(Row(n="500 vs 500 calls", n_planned=math.nan)) == "500 vs 500 calls"
+
+
+def test_a_headline_row_names_the_counted_measurement_when_neither_cell_shows_it():
+    # the decayed pair has no interval, the long series none yet: the article row decides
+    t = pd.DataFrame([
+        _ledger_row("bc.0-1", "article", 4, -0.2, -2.4, 2.1, 6, math.nan, Status.UNRESOLVED),
+        _ledger_row("bc.0-1", "decayed", 4, -2.0, math.nan, math.nan, 1, 6, Status.UNRESOLVED),
+        _ledger_row("bc.0-1", "long", 48, math.nan, math.nan, math.nan, 0, 3, Status.UNRESOLVED)])
+    line = next(x for x in claims.headline_markdown(t).splitlines() if x.startswith("| a claim"))
+    assert "†" not in line
+    assert line.endswith("(counted: article series at 4 ep, unresolved (could detect ≥ 1.0 "
+                         "points)) |")
+    assert claims._and([2]) == "2" and claims._and([2, 13, 21]) == "2, 13 and 21"
 
 
 def test_the_length_effect_frame_fits_the_gains_and_cuts_a_band_wider_than_them():

@@ -70,7 +70,7 @@ def test_index_says_when_a_notebooks_runs_are_not_rendered_yet(results, tiny_spe
     assert "- executed notebook: [bc_learning.ipynb](bc_learning.ipynb)" in index
     assert "none yet" not in index
     # a notebook with this profile's params and no run yet still gets its section
-    assert "### training_tricks\n\n- scale: no run finished yet (`params/training_tricks/smoke.yaml`" \
+    assert "### training_tricks: runs, tables, figures\n\n- scale: no run finished yet (`params/training_tricks/smoke.yaml`" \
         in index
 
 

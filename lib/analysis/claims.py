@@ -48,23 +48,25 @@ STATUS_WORDS = {Status.SUPPORTED: "supported", Status.CONTRADICTED: "contradicte
 
 
 #: The statuses in words, as a reader needs them beside the counts (:func:`status`).
-STATUS_LEGEND = ("supported: the 95 % interval excludes 0 on the article's side (an effect of "
+STATUS_LEGEND = ("Supported: the 95 % interval excludes 0 on the article's side (an effect of "
                  "any size in the claimed direction); contradicted: it excludes 0 on the other "
                  "side; smaller than claimed: it holds 0 but excludes the article's number (the "
-                 "claimed size is ruled out, no effect is shown); unresolved: it holds both 0 and "
-                 "the article's number, or there is no interval (\"could detect ≥ X\": the "
-                 "smallest effect these runs would have found, at 80 % power)")
+                 "claimed size is ruled out, no effect is shown); unresolved: it holds 0 (and "
+                 "the article's number, where it gives one; \"could detect ≥ X\": the smallest "
+                 "effect these runs would have found, at 80 % power), or there is no interval.")
+#: How :func:`decisive` picks the one measurement a claim is counted at.
+COUNTING_RULE = ("Each claim is counted once, at its most decisive measurement: one with an "
+                 "interval first, then one whose planned pairs have all finished, then the long "
+                 "series before the decayed one (both arms ending on a learning-rate decay) "
+                 "before the article's recipe, the longest first.")
 
 
 def status(low: float, high: float, direction: int, article_effect: float | None = None,
            untestable: str | None = None) -> Status:
     """The status of one row from its numbers: ``low``/``high`` the 95 %
     interval of our effect, ``direction`` the article's sign (+1: the change
-    helps), ``article_effect`` its size where it gives one.
-
-    supported: the interval excludes 0 on the article's side; contradicted:
-    on the other side; smaller than claimed: it holds 0 but excludes the
-    article's effect; unresolved: it holds both (or there is no interval)."""
+    helps), ``article_effect`` its size where it gives one; the rule in words
+    is :data:`STATUS_LEGEND`."""
     if untestable:
         return Status.NOT_TESTABLE
     if any(v is None or math.isnan(v) for v in (low, high)):
@@ -84,8 +86,10 @@ def status_text(row) -> str:
     words = STATUS_WORDS[s]
     if s is Status.UNRESOLVED:
         mde, n = row.get("mde"), row.get("n")
-        if mde is not None and not math.isnan(mde):
+        if not _missing(mde):
             return f"{words} (could detect ≥ {mde:.1f} points)"
+        if not _missing(row.get("ci95_low")):
+            return words
         if n in (0, "0", None) or (isinstance(n, float) and math.isnan(n)):
             return f"{words} (no finished pair yet)"
         return f"{words} (no interval: fewer than 2 runs a side)"
@@ -120,6 +124,12 @@ class Claim:
     # endpoints, and each length is a run of its own (no per-epoch reading)
     recipe_decays: bool = False
     note: str = ""                 # e.g. a confound the reader must know
+
+
+def _and(items) -> str:
+    """"2", "2 and 13", "2, 13 and 21"."""
+    words = [str(i) for i in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def _points(x):
@@ -187,7 +197,7 @@ def _tricks_claims() -> list[Claim]:
              "reduce_on_plateau": "ReduceLROnPlateau helps",
              "cosine": "cosine decay helps"}
     notes = {"kl_divergence": "against the hard-label baseline: KL and smoothing change "
-                              "together; KL against cross-entropy on the same 0.2-smoothed "
+                              "together; KL against cross-entropy on the same smoothed "
                               "targets is in tables/training_tricks_gain.md"}
     for trick, text in words.items():
         head = trick == "label_smoothing_0.1"
@@ -313,10 +323,11 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
         in_points = by_epoch[["ours", "ci95_low", "ci95_high"]].mul(100)
         others = "; ".join(f"{int(e)}: {_ours_cell(r)}" for e, r in
                            zip(by_epoch["epochs"], in_points.itertuples())
-                           if e in length_effect.report_lengths(int(last.epochs))[:-1])
+                           if e in length_effect.report_lengths(int(last.epochs),
+                                                                P["epochs"])[:-1])
         cross = length_effect.crossings(by_epoch)
-        sign = (f"changes sign at epoch{'s' if len(cross) > 1 else ''} "
-                f"{' and '.join(map(str, cross))}" if cross else "never changes sign")
+        sign = (f"changes sign at epoch{'s' if len(cross) > 1 else ''} {_and(cross)}"
+                if cross else "never changes sign")
         note = (f"other lengths (epochs: points [95 % CI]; table "
                 f"tables/{c.notebook}_{length_effect_name(c)}.md): {others}; the windowed gain "
                 f"{sign}; baseline train − test at the end "
@@ -537,7 +548,7 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
              "the runs could detect (80 % power, two-sided 5 %). The notebooks' figures and "
              "tables say on which side of zero an interval lies (helps / hurts / "
              "inconclusive); the ledger holds it against the article's claim (a claimed loss "
-             f"that we measure is supported). {STATUS_LEGEND[0].upper()}{STATUS_LEGEND[1:]}.", "",
+             f"that we measure is supported). {STATUS_LEGEND}", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "", "Every claim and measurement:", ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
@@ -558,14 +569,22 @@ def _ours_cell(r) -> str:
     return f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
 
 
+def _count(n):
+    """A count read back from a CSV ("3", 3.0) as an int; other text as it is."""
+    try:
+        return int(float(n))
+    except (TypeError, ValueError):
+        return n
+
+
 def _n_cell(r) -> str:
     """n, and the pairs the profile plans where it plans more ("1 of 3"); arms
     compared unpaired give each one's runs ("6 vs 1 runs (unpaired)")."""
     planned = getattr(r, "n_planned", None)
-    n = 0 if _missing(r.n) else r.n
+    n = 0 if _missing(r.n) else _count(r.n)
     if "/" in str(n):   # no shared seeds to pair on: each arm's count
         return "{} vs {} runs (unpaired)".format(*str(n).split("/"))
-    if _missing(planned) or str(n) == str(int(planned)):
+    if _missing(planned) or _count(n) == int(planned):
         return str(n)
     return f"{n} of {int(planned)}"
 
@@ -604,8 +623,10 @@ def answer(ledger_table: pd.DataFrame) -> str:
     for r in decisive(ledger_table).itertuples():
         others = ledger_table[(ledger_table["key"] == r.key) & ~(
             (ledger_table["series"] == r.series) & (ledger_table["epochs"] == r.epochs))]
-        ours = (f"ours {_ours_cell(r)} points (95 % CI; {r.series} series, {r.epochs} epochs, "
-                f"n = {_n_cell(r)})" if not _missing(r.ours) else "no measurement yet")
+        ci = "no interval" if _missing(r.ci95_low) else "95 % CI"
+        ours = (f"ours {_ours_cell(r).replace(' (no interval)', '')} points ({ci}; {r.series} "
+                f"series, {r.epochs} epochs, n = {_n_cell(r)})" if not _missing(r.ours)
+                else "no measurement yet")
         also = "; ".join(f"{o.series} series at {o.epochs} epochs: {o.status_text}"
                          for o in others.itertuples())
         lines.append(f"- **{r.claim}** (article: {_article_cell(r)}): {ours}: "
@@ -669,7 +690,7 @@ def _length_cell(r, family: int = 0, counted: bool = False, long: bool = False) 
     if gap and long:
         gap += (" (overfits)" if r.baseline_gap >= 100 * length_effect.OVERFIT_GAP
                 else " (does not overfit)")
-    ours = _fmt(r.ours) if "no interval" in r.status_text else _ours_cell(r)
+    ours = _fmt(r.ours) if _missing(r.ci95_low) else _ours_cell(r)
     return (f"**{r.status_text}**{mark}: {ours} at {r.epochs} ep, n {_n_cell(r)}"
             f"{mde}{gap}")
 
@@ -678,12 +699,9 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
     """What the top-level README shows: the summary per article, and each
     headline claim at the profile's length with a quiet endpoint and at its
     longest training, linking the whole ledger."""
-    lines = ["Claims per article by status. Each claim is counted once, at its most decisive "
-             "measurement with an interval: the long series once all its planned pairs have "
-             "finished, else the decayed series (both arms ending on a learning-rate decay), "
-             "else the article's recipe at its longest length. Statuses read 95 % intervals "
+    lines = [f"Claims per article by status. {COUNTING_RULE} Statuses read 95 % intervals "
              "not adjusted for multiplicity (the headline table's short cells give the MDE at "
-             f"the Holm level too). {STATUS_LEGEND[0].upper()}{STATUS_LEGEND[1:]}.",
+             f"the Holm level too). {STATUS_LEGEND}",
              "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
              headline_markdown(ledger_table), "",
@@ -695,9 +713,10 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
 def headline_markdown(ledger_table: pd.DataFrame) -> str:
     """The headline claims, each at both lengths (:func:`by_length`)."""
     overfit = f"{100 * length_effect.OVERFIT_GAP:g}"
-    lines = ["The headline claims at two training lengths. **Short** (the decayed series): the "
-             "profile's length, both arms ending on a learning-rate decay (ours where the "
-             "article's recipe keeps a constant rate), so the endpoint is quiet. **Long** (the "
+    lines = ["The headline claims at two training lengths. **Short**: the profile's length, "
+             "both arms ending on a learning-rate decay (the decayed series, ours where the "
+             "article's recipe keeps a constant rate; mixup's recipe decays itself), so the "
+             "endpoint is quiet. **Long** (the "
              "long series): the article's recipe trained longer, for its baseline (arm a) to "
              f"overfit: its train accuracy {overfit} points or more above its test accuracy "
              "(train accuracy is the running mean over each epoch's batches, augmented or mixed "
@@ -719,7 +738,8 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
     # the short measurements are one family: each headline claim tested once
     family = sum(r["short"] is not None and not _missing(getattr(r["short"], "se", math.nan))
                  for r in rows.values())
-    counted = {r.key: (r.series, r.epochs) for r in decisive(head).itertuples()}
+    best = {r.key: r for r in decisive(head).itertuples()}
+    counted = {key: (r.series, r.epochs) for key, r in best.items()}
 
     def is_counted(r) -> bool:
         return r is not None and counted.get(r.key) == (r.series, r.epochs)
@@ -733,6 +753,10 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
             # a recipe that decays: its long cell is a shorter length of the article series
             p = planned.sort_values("epochs").iloc[-1]
             long_cell += f" (article series; the {p.epochs}-ep long series: n {_n_cell(p)})"
+        if not (is_counted(short) or is_counted(long)):
+            # the counts use a measurement neither cell shows: name it
+            b = best[key]
+            long_cell += f" (counted: {b.series} series at {b.epochs} ep, {b.status_text})"
         lines.append(f"| {first.claim} | {_article_cell(first)} | "
                      f"{_length_cell(short, family, counted=is_counted(short))} | {long_cell} |")
     return "\n".join(lines)

@@ -90,12 +90,12 @@ def _gain_limits(table: pd.DataFrame, decayed: dict | None, article: tuple | Non
     gains into a line."""
     shown = [0.0, *table["ours"], *table["final_epoch_ours"]]
     if decayed is not None:
-        shown += [decayed["ci95_low"], decayed["ci95_high"]]
+        shown += [decayed["ours"], decayed["ci95_low"], decayed["ci95_high"]]
     if article is not None:
         shown.append(article[1])
     v = np.asarray(shown, float) * scale
     v = v[np.isfinite(v)]
-    margin = 0.25 * max(float(v.max() - v.min()), 2.0)
+    margin = 0.25 * max(float(v.max() - v.min()), 0.02 * scale)
     return float(v.min()) - margin, float(v.max()) + margin
 
 
@@ -166,7 +166,7 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
         bottom.axvline(first, color="C1", ls="--", lw=0.8)
         bottom.annotate(f"crossed at epoch {first}", (first, OVERFIT_GAP * scale),
                         xytext=(4, 4), textcoords="offset points", fontsize=7, color="C1")
-    elif len(x):
+    elif table["baseline_train_test_gap"].notna().any():
         peak = table["baseline_train_test_gap"].max() * scale
         bottom.annotate(f"not reached (at most {peak:.1f} points)", (x.max(), OVERFIT_GAP * scale),
                         xytext=(0, -4), textcoords="offset points", ha="right", va="top",

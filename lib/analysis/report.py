@@ -106,8 +106,8 @@ def write_index(profile: str) -> Path:
         lines += ["## What the runs say: the claims ledger", "", body, ""]
     lines += ["## Index", "",
               "Each notebook's executed copy, tables and figures. Its tables give accuracies as "
-              "fractions (0.68 is 68 %) and changes in the same units; the ledger above gives "
-              "them in points.", ""]
+              "fractions (0.68 is 68 %) and changes in the same units"
+              + ("; the ledger above gives them in points." if ledger.exists() else "."), ""]
     notebooks = sorted(p.stem for p in root.glob("*.ipynb"))
     fig_root = root / "figures"
     scales = run_scales(profile)
@@ -115,7 +115,7 @@ def write_index(profile: str) -> Path:
     profiled = {nb for nb in profiles.notebooks() if profiles.has_profile(nb, profile)}
     for nb in sorted(set(notebooks) | {p.name for p in fig_root.glob("*") if p.is_dir()}
                      | set(scales) | profiled):
-        lines += [f"### {nb}", ""]
+        lines += [f"### {nb}: runs, tables, figures", ""]
         if nb in scales:
             lines.append(f"- scale: {scales[nb]}")
         else:
