@@ -417,8 +417,9 @@ def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict,
                   "accuracy", "pattern", None, "natural_softmax", +1, None, "> 90 %",
                   metric="best_test_accuracy")
         best = table.loc[table["pattern"] == "natural_softmax", "best_test_accuracy"]
-        why = (f"our Natural SoftMax's best test accuracy tops out at {100 * best.max():.1f} % with a narrower "
-               f"model and far fewer epochs than the article's" if len(best) else "no runs yet")
+        why = (f"our Natural SoftMax's best test accuracy tops out at {100 * best.max():.1f} % "
+               "with a narrower model and far fewer epochs than the article's"
+               if len(best) else "no runs yet")
         if len(best) and best.max() >= 0.9:
             why = None
         rows.append(_row(c, "article", None, P["epochs"], "best epoch", P_paper,
@@ -561,11 +562,13 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def _ours_cell(r) -> str:
+def _ours_cell(r, say_missing: bool = True) -> str:
+    """"+1.20 [+0.10, +2.30]"; without an interval "+1.20 (no interval)", or
+    the bare number where the text around it says so (``say_missing=False``)."""
     if _missing(r.ours):
         return "–"
     if _missing(r.ci95_low):
-        return f"{_fmt(r.ours)} (no interval)"
+        return f"{_fmt(r.ours)} (no interval)" if say_missing else _fmt(r.ours)
     return f"{_fmt(r.ours)} [{_fmt(r.ci95_low)}, {_fmt(r.ci95_high)}]"
 
 
@@ -584,7 +587,7 @@ def _n_cell(r) -> str:
     n = 0 if _missing(r.n) else _count(r.n)
     if "/" in str(n):   # no shared seeds to pair on: each arm's count
         return "{} vs {} runs (unpaired)".format(*str(n).split("/"))
-    if _missing(planned) or _count(n) == int(planned):
+    if _missing(planned) or n == int(planned):
         return str(n)
     return f"{n} of {int(planned)}"
 
@@ -624,7 +627,7 @@ def answer(ledger_table: pd.DataFrame) -> str:
         others = ledger_table[(ledger_table["key"] == r.key) & ~(
             (ledger_table["series"] == r.series) & (ledger_table["epochs"] == r.epochs))]
         ci = "no interval" if _missing(r.ci95_low) else "95 % CI"
-        ours = (f"ours {_ours_cell(r).replace(' (no interval)', '')} points ({ci}; {r.series} "
+        ours = (f"ours {_ours_cell(r, say_missing=False)} points ({ci}; {r.series} "
                 f"series, {r.epochs} epochs, n = {_n_cell(r)})" if not _missing(r.ours)
                 else "no measurement yet")
         also = "; ".join(f"{o.series} series at {o.epochs} epochs: {o.status_text}"
@@ -690,8 +693,8 @@ def _length_cell(r, family: int = 0, counted: bool = False, long: bool = False) 
     if gap and long:
         gap += (" (overfits)" if r.baseline_gap >= 100 * length_effect.OVERFIT_GAP
                 else " (does not overfit)")
-    ours = _fmt(r.ours) if _missing(r.ci95_low) else _ours_cell(r)
-    return (f"**{r.status_text}**{mark}: {ours} at {r.epochs} ep, n {_n_cell(r)}"
+    return (f"**{r.status_text}**{mark}: {_ours_cell(r, say_missing=False)} at {r.epochs} ep, "
+            f"n {_n_cell(r)}"
             f"{mde}{gap}")
 
 
@@ -716,8 +719,8 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
     lines = ["The headline claims at two training lengths. **Short**: the profile's length, "
              "both arms ending on a learning-rate decay (the decayed series, ours where the "
              "article's recipe keeps a constant rate; mixup's recipe decays itself), so the "
-             "endpoint is quiet. **Long** (the "
-             "long series): the article's recipe trained longer, for its baseline (arm a) to "
+             "endpoint is quiet. **Long** (the long series): the article's recipe trained "
+             "longer, for its baseline (arm a) to "
              f"overfit: its train accuracy {overfit} points or more above its test accuracy "
              "(train accuracy is the running mean over each epoch's batches, augmented or mixed "
              "where the recipe does so, which understates the gap). A recipe that decays itself "
@@ -739,10 +742,10 @@ def headline_markdown(ledger_table: pd.DataFrame) -> str:
     family = sum(r["short"] is not None and not _missing(getattr(r["short"], "se", math.nan))
                  for r in rows.values())
     best = {r.key: r for r in decisive(head).itertuples()}
-    counted = {key: (r.series, r.epochs) for key, r in best.items()}
 
     def is_counted(r) -> bool:
-        return r is not None and counted.get(r.key) == (r.series, r.epochs)
+        b = best.get(r.key) if r is not None else None
+        return b is not None and (b.series, b.epochs) == (r.series, r.epochs)
 
     for key in keys:
         first = head[head["key"] == key].iloc[0]

@@ -178,7 +178,7 @@ def figure(table: pd.DataFrame, *, decayed: dict | None = None, article: tuple |
     bottom.set_ylabel("train − test (points)")
     bottom.set_xlabel("epochs trained")
     bottom.grid(alpha=0.3)
-    bottom.legend(fontsize=7, loc="lower right")   # the gap rises to the right, the line sits at the top
+    bottom.legend(fontsize=7, loc="lower right")   # the gap rises rightwards to the line
     bottom.set_xscale("log")
     ticks = sorted(ticks)
     bottom.set_xticks(ticks, [str(t) for t in ticks])
