@@ -42,8 +42,11 @@ def test_status_text_names_what_a_reader_needs():
         "not testable at this scale (too small)"
     assert claims.status_text({"status": Status.SMALLER}) == "smaller than claimed"
     # a decided claim whose arms differ in more than the named change says so
-    assert claims.status_text({"status": Status.SUPPORTED, "note": "confounded: 8× fewer "
-                               "updates"}) == "supported (confounded)"
+    assert claims.status_text({"status": Status.SUPPORTED, "confounded": True}) == \
+        "supported (confounded)"
+    # the flag decides, not the note's wording
+    assert claims.status_text({"status": Status.SUPPORTED, "confounded": False,
+                               "note": "confounded: 8× fewer updates"}) == "supported"
 
 
 def _bc_table():
@@ -82,6 +85,19 @@ def test_a_claims_rows_are_its_comparisons_on_each_series():
     assert rows[0]["article_effect"] == pytest.approx(100 * (ARTICLE[1] - ARTICLE[0]))
     assert rows[0]["status"] is status(rows[0]["ci95_low"], rows[0]["ci95_high"], +1,
                                        rows[0]["article_effect"])
+
+
+def test_a_confounded_claims_rows_carry_the_flag_and_name_the_confound():
+    c = next(c for c in claims.claims() if c.key == "bc.1-3")
+    t = pd.DataFrame([{"case": case, "seed": seed, "series": "article", "budget": 1.0,
+                       "epochs": 4, "final_test_accuracy": 0.6 - 0.05 * (case == 3) + 0.01 * seed,
+                       "final_train_accuracy": 0.6, "best_test_accuracy": 0.6}
+                      for seed in range(3) for case in (1, 3)])
+    row, = claims._claim_rows(c, t, {"epochs": 4}, {"epochs": 250}, "nowhere")
+    assert row["confounded"] is True and row["note"] == f"confounded: {c.confound}"
+    assert row["status"] is Status.SUPPORTED and row["status_text"] == "supported (confounded)"
+    plain = next(c for c in claims.claims() if c.key == "bc.1-4")
+    assert not plain.confound
 
 
 def test_summary_counts_each_claim_once_at_its_most_decisive_measurement():
