@@ -363,3 +363,13 @@ def test_the_length_effect_frame_fits_the_gains_and_cuts_a_band_wider_than_them(
     calm = length_effect.figure(length_effect.by_epoch(_hist(lambda e: 0.02), "arm", 0, 1))
     assert not any("wider" in x.get_text() for x in calm.axes[0].get_legend().get_texts())
     plt.close(calm)
+
+
+def test_the_natural_articles_claims_read_as_in_its_notebook():
+    from lib.campaign.experiments.natural_artificial_loss import CLAIMS
+    texts = {c.text for c in claims.claims() if c.notebook == "natural_artificial_loss"}
+    assert texts == set(CLAIMS.values()) - {CLAIMS["stably_above_90"]}
+    path = REPO / "results" / "budget" / "claims.csv"
+    if path.exists():   # the level claim's row too
+        t = pd.read_csv(path)
+        assert set(t.loc[t["article"] == "natural_artificial_loss", "claim"]) == set(CLAIMS.values())

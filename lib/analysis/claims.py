@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..campaign import compute, profiles
-from ..campaign.experiments import bc_learning, mixup_baseline, resnet_ablation
+from ..campaign.experiments import (bc_learning, mixup_baseline, natural_artificial_loss,
+                                    resnet_ablation)
 from ..store.paths import profile_dir
 from . import length_effect, report, stats
 
@@ -168,17 +169,18 @@ def _resnet_claims() -> list[Claim]:
 
 
 def _natural_claims() -> list[Claim]:
-    nb = "natural_artificial_loss"
+    nb, C = "natural_artificial_loss", natural_artificial_loss.CLAIMS
     return [
-        Claim(nb, "natural.softmax", "Natural SoftMax is 1–2 points above Normal (lr 1e-3)",
+        Claim(nb, "natural.softmax", C["gain_1_2_points"],
               "pattern", "normal_lr1e-3", "natural_softmax", +1, 0.01, "+1 to +2",
               metric="best_test_accuracy", headline=True, decayed=True, long=True,
-              note="the smaller end of the article's 1–2 points is the effect tested"),
-        Claim(nb, "natural.lr1e-2", "Normal with lr 1e-2 is worse than with 1e-3", "pattern",
+              note="the smaller end of the article's 1–2 points (over its 15 runs) is the effect "
+                   "tested"),
+        Claim(nb, "natural.lr1e-2", C["lr1e-2_worse"], "pattern",
               "normal_lr1e-3", "normal_lr1e-2", -1, None, "worse",
               metric="best_test_accuracy"),
         # the article calls it "no good" ("dame-dame") beside its reference, Normal lr 1e-3
-        Claim(nb, "natural.hardmax", "Natural HardMax does badly (below Normal, lr 1e-3)",
+        Claim(nb, "natural.hardmax", C["hardmax_bad"],
               "pattern", "normal_lr1e-3", "natural_hardmax", -1, None, "no good",
               metric="best_test_accuracy"),
     ]
@@ -417,8 +419,8 @@ def _level_rows(table: pd.DataFrame, notebook: str, P: dict, P_paper: dict,
         r = stats.compare(both, "measure", "train", "test", "value") if len(t) else None
         rows.append(_row(c, "article", r, P["epochs"], "last epoch", P_paper))
     if notebook == "natural_artificial_loss":
-        c = Claim(notebook, "natural.above_90", "Natural SoftMax is stably above 90 % best test "
-                  "accuracy", "pattern", None, "natural_softmax", +1, None, "> 90 %",
+        c = Claim(notebook, "natural.above_90", natural_artificial_loss.CLAIMS["stably_above_90"],
+                  "pattern", None, "natural_softmax", +1, None, "> 90 %",
                   metric="best_test_accuracy")
         best = table.loc[table["pattern"] == "natural_softmax", "best_test_accuracy"]
         why = (f"our Natural SoftMax's best test accuracy tops out at {100 * best.max():.1f} % "
