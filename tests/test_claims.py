@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from lib.analysis import claims, length_effect, stats
 from lib.analysis.claims import Status, status
@@ -240,6 +241,10 @@ def test_effect_by_epoch_reads_the_windowed_paired_gain_and_the_baselines_gap():
     # at epoch 10 the window is epochs 8..12 (10 / 1.25 .. 10 * 1.25): its paired mean
     assert t.loc[9, "ours"] == pytest.approx(0.02 + 0.001, abs=1e-9)
     assert t.loc[0, "final_epoch_ours"] == pytest.approx(-0.01 + 0.001)
+    # the paired t behind each interval: its standard error and degrees of freedom
+    half = (t["ci95_high"] - t["ci95_low"]) / 2
+    assert (half / t["se"]).to_numpy() == pytest.approx(scipy.stats.t.ppf(0.975, t["df"]))
+    assert set(t["df"]) == {t.loc[0, "n_pairs"] - 1}
     assert t.loc[11, "baseline_train_test_gap"] == pytest.approx(0.015 * 12)
     assert length_effect.overfit_epoch(t) == 7                       # 0.015 * 7 >= 0.10
     assert length_effect.crossings(t)[0] in (5, 6, 7)
@@ -373,3 +378,36 @@ def test_the_natural_articles_claims_read_as_in_its_notebook():
     if path.exists():   # the level claim's row too
         t = pd.read_csv(path)
         assert set(t.loc[t["article"] == "natural_artificial_loss", "claim"]) == set(CLAIMS.values())
+
+
+def _counted(article, key, status_, ours, se, df=1000, effect=math.nan):
+    return {"article": article, "key": key, "claim": f"claim {key}", "series": "decayed",
+            "epochs": 3, "ours": ours, "ci95_low": ours - 2 * se, "ci95_high": ours + 2 * se,
+            "n": 6, "n_planned": 6, "se": se, "df": df, "article_effect": effect,
+            "status": status_}
+
+
+def test_holm_check_adjusts_each_articles_counted_measurements_together():
+    t = pd.DataFrame([
+        _counted("A", "a1", Status.SUPPORTED, 2.5, 1.0),      # p 0.012: x3 = 0.037, holds
+        _counted("A", "a2", Status.SUPPORTED, 2.1, 1.0),      # p 0.036: x2 = 0.072, fails
+        _counted("A", "a3", Status.UNRESOLVED, 0.5, 1.0),     # in the family, not decided
+        # a2 measured again, not counted (the decayed series outranks the article's):
+        # p < 0.05 / 3, so it holds even at the family's strictest level
+        {**_counted("A", "a2", Status.SUPPORTED, 5.0, 1.0), "series": "article"},
+        # "smaller than claimed" is tested against the article's number: 0 vs 3, p 0.003
+        _counted("B", "b1", Status.SMALLER, 0.0, 1.0, effect=3.0),
+        # no spread: not part of any family
+        _counted("B", "b2", Status.SUPPORTED, 1.0, math.nan)])
+    h = claims.holm_check(t)
+    assert h["key"].tolist() == ["a1", "a2", "a3", "b1"]
+    p = 2 * scipy.stats.t.sf([2.5, 2.1, 0.5, 3.0], 1000)
+    assert h["p"].tolist() == pytest.approx(p)
+    assert h["p_holm"].tolist() == pytest.approx([3 * p[0], 2 * p[1], p[2], p[3]])
+    s = claims.holm_sentence(t)
+    assert "1 of the 3 decided counts would become unresolved: A: claim a2 (supported at " \
+           "the decayed series, 3 ep; p 0.036, Holm 0.07; its article series, 3 ep, n 6, " \
+           "holds: p < 0.001)." in s
+    # where every decided count survives, the sentence says so
+    assert claims.holm_sentence(t[t["key"] != "a2"]).endswith(
+        "every one of the 2 decided counts holds.")

@@ -340,7 +340,8 @@ def _claim_rows(c: Claim, table: pd.DataFrame, P: dict, P_paper: dict, profile: 
                 f"{100 * last.baseline_train_test_gap:.1f} points")
         rows.append(_row(c, "long", {"diff": last.ours, "ci_low": last.ci95_low,
                                      "ci_high": last.ci95_high, "n_pairs": int(last.n_pairs),
-                                     "mde": last.mde}, int(last.epochs),
+                                     "mde": last.mde, "se": last.se, "df": last.df},
+                         int(last.epochs),
                          f"window mean ({stats.WINDOW_NAME})", P_paper, note=note,
                          planned=_planned(P, "long"), gap=last.baseline_train_test_gap))
     elif c.long and "long" in P:
@@ -537,6 +538,68 @@ def summary(ledger_table: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()
 
 
+def _status_p(rows: pd.DataFrame) -> list:
+    """Two-sided p of the test each row's status reads: its effect against 0,
+    or against the article's number where it is "smaller than claimed"."""
+    ref = rows["article_effect"].where(rows["status"].eq(Status.SMALLER), 0.0)
+    return [stats.t_p(o - r, se, df) if se > 0 else math.nan
+            for o, r, se, df in zip(rows["ours"], ref, rows["se"], rows["df"])]
+
+
+def _with_spread(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows[["ours", "se", "df"]].notna().all(axis=1) & (rows["se"] > 0)].copy()
+
+
+def holm_check(ledger_table: pd.DataFrame) -> pd.DataFrame:
+    """Each claim's counted measurement (:func:`decisive`) that has a t
+    interval, with ``p`` (:func:`_status_p`) and ``p_holm``: that p
+    Holm-adjusted within the article's counted measurements, the family of
+    claims the article tests; ``family``: its size."""
+    best = _with_spread(decisive(ledger_table))
+    best["p"] = _status_p(best)
+    by_article = best.groupby("article", sort=False)["p"]
+    best["p_holm"] = by_article.transform(
+        lambda p: pd.Series(stats.holm(p.to_numpy()), index=p.index))
+    best["family"] = by_article.transform("size")
+    return best
+
+
+def _holds_elsewhere(ledger_table: pd.DataFrame, r) -> str:
+    """Another measurement of ``r``'s claim with the same status that holds
+    even at the family's strictest Holm level (5 % / family), in words."""
+    same = _with_spread(ledger_table[(ledger_table["key"] == r.key)
+                                     & ledger_table["status"].eq(r.status)
+                                     & ~((ledger_table["series"] == r.series)
+                                         & (ledger_table["epochs"] == r.epochs))])
+    for o, p in zip(same.itertuples(), _status_p(same)):
+        if p < stats.ALPHA / r.family:
+            return (f"; its {o.series} series, {o.epochs} ep, n {_count(o.n)}, holds: "
+                    + ("p < 0.001" if p < 0.001 else f"p {p:.3f}"))
+    return ""
+
+
+def holm_sentence(ledger_table: pd.DataFrame) -> str:
+    """Which decided counts would not hold once each article's family of
+    claims is adjusted for (Holm, 5 %), and whether another measurement of the
+    same claim would."""
+    t = holm_check(ledger_table)
+    decided = t[t["status"].isin([Status.SUPPORTED, Status.CONTRADICTED, Status.SMALLER])]
+    weak = decided[decided["p_holm"] >= stats.ALPHA]
+    head = ("Adjusted for the number of claims each article tests (Holm over its counted "
+            "measurements with an interval, 5 %), ")
+    if not len(decided):
+        return head + "no count is decided."
+    if not len(weak):
+        return head + f"every one of the {len(decided)} decided counts holds."
+    per_article = [f"{nb}: " + ", ".join(
+        f"{r.claim} ({STATUS_WORDS[Status(r.status)]} at the {r.series} series, {r.epochs} ep; "
+        f"p {r.p:.3f}, Holm {r.p_holm:.2f}{_holds_elsewhere(ledger_table, r)})"
+        for r in g.itertuples())
+        for nb, g in weak.groupby("article", sort=False)]
+    return head + (f"{len(weak)} of the {len(decided)} decided counts would become unresolved: "
+                   + "; ".join(per_article) + ".")
+
+
 def _article_cell(r) -> str:
     ep = r.article_epochs
     known = ep is not None and not (isinstance(ep, float) and math.isnan(ep))
@@ -557,6 +620,7 @@ def markdown(ledger_table: pd.DataFrame, profile: str, headline_only: bool = Fal
              "inconclusive); the ledger holds it against the article's claim (a claimed loss "
              f"that we measure is supported). {STATUS_LEGEND}", "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
+             holm_sentence(ledger_table), "",
              headline_markdown(ledger_table), "", "Every claim and measurement:", ""]
     t = ledger_table[ledger_table["headline"]] if headline_only else ledger_table
     for nb, g in t.groupby("article", sort=False):
@@ -713,6 +777,7 @@ def readme_summary(ledger_table: pd.DataFrame, profile: str) -> str:
              f"the Holm level too). {STATUS_LEGEND}",
              "",
              report.to_markdown(summary(ledger_table)).rstrip(), "",
+             holm_sentence(ledger_table), "",
              headline_markdown(ledger_table), "",
              f"Every claim, with its notes: [results/{profile}/claims.md]"
              f"(results/{profile}/claims.md)."]

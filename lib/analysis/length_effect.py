@@ -18,7 +18,7 @@ import pandas as pd
 from . import stats
 
 #: Columns of :func:`by_epoch`, in order.
-COLUMNS = ("epochs", "ours", "ci95_low", "ci95_high", "n_pairs", "mde", "p", "verdict",
+COLUMNS = ("epochs", "ours", "ci95_low", "ci95_high", "n_pairs", "mde", "se", "df", "p", "verdict",
            "final_epoch_ours", "final_epoch_ci95_low", "final_epoch_ci95_high",
            "baseline_train_test_gap", "baseline_test_accuracy")
 #: The baseline overfits when its train accuracy exceeds its test accuracy by this much.
@@ -55,7 +55,7 @@ def by_epoch(hist: pd.DataFrame, by: str, a, b, pair_on: str = "seed") -> pd.Dat
         base = t[t[by] == a]
         rows.append({"epochs": e, "ours": w["diff"], "ci95_low": w["ci_low"],
                      "ci95_high": w["ci_high"], "n_pairs": w["n_pairs"], "mde": w["mde"],
-                     "p": w["p"], "verdict": stats.verdict(w), "final_epoch_ours": f["diff"],
+                     "se": w["se"], "df": w["df"], "p": w["p"], "verdict": stats.verdict(w), "final_epoch_ours": f["diff"],
                      "final_epoch_ci95_low": f["ci_low"], "final_epoch_ci95_high": f["ci_high"],
                      "baseline_train_test_gap": float(base["gap"].mean()),
                      "baseline_test_accuracy": float(base["final"].mean())})

@@ -121,13 +121,18 @@ def min_detectable(se: float, df: float, alpha: float = ALPHA, power: float = PO
     return (float(sps.t.ppf(1 - alpha / 2, df)) + float(sps.t.ppf(power, df))) * se
 
 
+def t_p(diff: float, se: float, df: float) -> float:
+    """Two-sided p-value of a t statistic ``diff / se`` with ``df`` degrees of freedom."""
+    return float(2 * sps.t.sf(abs(diff) / se, df))
+
+
 def _t_result(diff: float, se: float, df: float, level: float, power: float) -> dict:
     """Interval, p-value and minimum detectable effect of a t statistic."""
     if se == 0:   # every run alike (e.g. all stuck at chance): nothing to test against
         nan = float("nan")
         return {"ci_low": diff, "ci_high": diff, "p": nan, "mde": nan, "df": df}
     q = float(sps.t.ppf((1 + level) / 2, df))
-    p = float(2 * sps.t.sf(abs(diff) / se, df))
+    p = t_p(diff, se, df)
     mde = min_detectable(se, df, 1 - level, power)
     return {"ci_low": diff - q * se, "ci_high": diff + q * se, "p": p, "mde": mde, "df": df}
 
