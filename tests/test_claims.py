@@ -380,11 +380,12 @@ def test_the_natural_articles_claims_read_as_in_its_notebook():
         assert set(t.loc[t["article"] == "natural_artificial_loss", "claim"]) == set(CLAIMS.values())
 
 
-def _counted(article, key, status_, ours, se, df=1000, effect=math.nan):
-    return {"article": article, "key": key, "claim": f"claim {key}", "series": "decayed",
-            "epochs": 3, "ours": ours, "ci95_low": ours - 2 * se, "ci95_high": ours + 2 * se,
-            "n": 6, "n_planned": 6, "se": se, "df": df, "article_effect": effect,
-            "status": status_}
+def _counted(article, key, status_, ours, se, df=1000, effect=math.nan, **more):
+    row = {"article": article, "key": key, "claim": f"claim {key}", "series": "decayed",
+           "epochs": 3, "ours": ours, "ci95_low": ours - 2 * se, "ci95_high": ours + 2 * se,
+           "n": 6, "n_planned": 6, "se": se, "df": df, "article_effect": effect,
+           "status": status_, "confounded": False, **more}
+    return {**row, "status_text": claims.status_text(row)}
 
 
 def test_holm_check_adjusts_each_articles_counted_measurements_together():
@@ -394,20 +395,42 @@ def test_holm_check_adjusts_each_articles_counted_measurements_together():
         _counted("A", "a3", Status.UNRESOLVED, 0.5, 1.0),     # in the family, not decided
         # a2 measured again, not counted (the decayed series outranks the article's):
         # p < 0.05 / 3, so it holds even at the family's strictest level
-        {**_counted("A", "a2", Status.SUPPORTED, 5.0, 1.0), "series": "article"},
+        _counted("A", "a2", Status.SUPPORTED, 5.0, 1.0, series="article"),
         # "smaller than claimed" is tested against the article's number: 0 vs 3, p 0.003
         _counted("B", "b1", Status.SMALLER, 0.0, 1.0, effect=3.0),
-        # no spread: not part of any family
-        _counted("B", "b2", Status.SUPPORTED, 1.0, math.nan)])
+        # decided without a t interval (a bootstrap one): named, not adjusted
+        _counted("B", "b2", Status.SUPPORTED, 1.0, math.nan, confounded=True),
+        # a contradicted count alone in its family: p 0.007 holds
+        _counted("C", "c1", Status.CONTRADICTED, -2.7, 1.0)])
     h = claims.holm_check(t)
-    assert h["key"].tolist() == ["a1", "a2", "a3", "b1"]
-    p = 2 * scipy.stats.t.sf([2.5, 2.1, 0.5, 3.0], 1000)
+    assert h["key"].tolist() == ["a1", "a2", "a3", "b1", "c1"]
+    p = 2 * scipy.stats.t.sf([2.5, 2.1, 0.5, 3.0, 2.7], 1000)
     assert h["p"].tolist() == pytest.approx(p)
-    assert h["p_holm"].tolist() == pytest.approx([3 * p[0], 2 * p[1], p[2], p[3]])
+    assert h["p_holm"].tolist() == pytest.approx([3 * p[0], 2 * p[1], p[2], p[3], p[4]])
+    assert h["family"].tolist() == [3, 3, 3, 1, 1]
     s = claims.holm_sentence(t)
-    assert "1 of the 3 decided counts would become unresolved: A: claim a2 (supported at " \
-           "the decayed series, 3 ep; p 0.036, Holm 0.07; its article series, 3 ep, n 6, " \
-           "holds: p < 0.001)." in s
+    assert "1 of the 4 decided counts would no longer be decided: A: claim a2 (supported at " \
+           "the decayed series, 3 ep; p 0.036, Holm 0.072; its article series, 3 ep, n 6, " \
+           "holds (not the counted measurement): p < 0.001)." in s
+    assert s.endswith(" Not adjusted (no t interval): claim b2 (supported (confounded)).")
+    # the CSV's plain strings read as the enum does
+    assert claims.holm_sentence(t.assign(status=t["status"].astype(str))) == s
     # where every decided count survives, the sentence says so
-    assert claims.holm_sentence(t[t["key"] != "a2"]).endswith(
-        "every one of the 2 decided counts holds.")
+    assert "every one of the 3 decided counts holds." in claims.holm_sentence(t[t["key"] != "a2"])
+    assert "no count with a t interval is decided" in claims.holm_sentence(
+        t[t["key"].isin(["a3"])])
+
+
+def test_holm_names_a_failing_contradiction_and_what_is_tested_against_the_article():
+    t = pd.DataFrame([
+        _counted("A", "a1", Status.CONTRADICTED, -2.2, 1.0),   # p 0.028: x2 = 0.056, fails
+        _counted("A", "a2", Status.SMALLER, 1.0, 1.0, effect=3.2),   # vs 3.2: p 0.028
+        # measured again with another status, or with pairs still to train: neither holds
+        # "elsewhere", however small its p
+        _counted("A", "a1", Status.SUPPORTED, 9.0, 1.0, series="article"),
+        _counted("A", "a1", Status.CONTRADICTED, -9.0, 1.0, series="long", epochs=30, n=2,
+                 n_planned=3)])
+    s = claims.holm_sentence(t)
+    assert "2 of the 2 decided counts would no longer be decided: A: claim a1 (contradicted " \
+           "at the decayed series, 3 ep; p 0.028, Holm 0.056), claim a2 (smaller than claimed " \
+           "at the decayed series, 3 ep; p 0.028 against the article's +3.20, Holm 0.056)." in s

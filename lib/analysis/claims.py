@@ -565,39 +565,61 @@ def holm_check(ledger_table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _holds_elsewhere(ledger_table: pd.DataFrame, r) -> str:
-    """Another measurement of ``r``'s claim with the same status that holds
-    even at the family's strictest Holm level (5 % / family), in words."""
-    same = _with_spread(ledger_table[(ledger_table["key"] == r.key)
-                                     & ledger_table["status"].eq(r.status)
-                                     & ~((ledger_table["series"] == r.series)
-                                         & (ledger_table["epochs"] == r.epochs))])
+    """Another measurement of ``r``'s claim, its planned pairs all finished,
+    with the same status that holds even at the family's strictest Holm level
+    (5 % / family), in words. Picking the best of a claim's measurements is
+    itself a choice among tests: this says that one exists, not that the
+    claim counts there."""
+    def partial(t):
+        n = pd.to_numeric(t["n"], errors="coerce")
+        return n < pd.to_numeric(t["n_planned"], errors="coerce")
+
+    same = ledger_table[(ledger_table["key"] == r.key) & ledger_table["status"].eq(r.status)
+                        & ~((ledger_table["series"] == r.series)
+                            & (ledger_table["epochs"] == r.epochs))]
+    same = _with_spread(same[~partial(same)])
     for o, p in zip(same.itertuples(), _status_p(same)):
         if p < stats.ALPHA / r.family:
-            return (f"; its {o.series} series, {o.epochs} ep, n {_count(o.n)}, holds: "
+            return (f"; its {o.series} series, {o.epochs} ep, n {_n_cell(o)}, holds "
+                    f"(not the counted measurement): "
                     + ("p < 0.001" if p < 0.001 else f"p {p:.3f}"))
     return ""
 
 
+_DECIDED = (Status.SUPPORTED, Status.CONTRADICTED, Status.SMALLER)
+
+
 def holm_sentence(ledger_table: pd.DataFrame) -> str:
-    """Which decided counts would not hold once each article's family of
-    claims is adjusted for (Holm, 5 %), and whether another measurement of the
-    same claim would."""
+    """Which decided counts would no longer be decided once each article's
+    family of claims is adjusted for (Holm, 5 %), whether another measurement
+    of the same claim would be, and which decided counts have no t interval to
+    adjust."""
     t = holm_check(ledger_table)
-    decided = t[t["status"].isin([Status.SUPPORTED, Status.CONTRADICTED, Status.SMALLER])]
+    decided = t[t["status"].isin(_DECIDED)]
     weak = decided[decided["p_holm"] >= stats.ALPHA]
-    head = ("Adjusted for the number of claims each article tests (Holm over its counted "
-            "measurements with an interval, 5 %), ")
+    best = decisive(ledger_table)
+    no_t = best[best["status"].isin(_DECIDED) & ~best["key"].isin(t["key"])]
+    head = ("Adjusted for the number of claims each article tests (Holm over the article's "
+            "counted measurements with a t interval, 5 %; the headline table's Holm MDEs use "
+            "another family, its short measurements), ")
     if not len(decided):
-        return head + "no count is decided."
-    if not len(weak):
-        return head + f"every one of the {len(decided)} decided counts holds."
-    per_article = [f"{nb}: " + ", ".join(
-        f"{r.claim} ({STATUS_WORDS[Status(r.status)]} at the {r.series} series, {r.epochs} ep; "
-        f"p {r.p:.3f}, Holm {r.p_holm:.2f}{_holds_elsewhere(ledger_table, r)})"
-        for r in g.itertuples())
-        for nb, g in weak.groupby("article", sort=False)]
-    return head + (f"{len(weak)} of the {len(decided)} decided counts would become unresolved: "
-                   + "; ".join(per_article) + ".")
+        text = head + "no count with a t interval is decided."
+    elif not len(weak):
+        text = head + f"every one of the {len(decided)} decided counts holds."
+    else:
+        def item(r):
+            vs = (f" against the article's {r.article_effect:+.2f}"
+                  if Status(r.status) is Status.SMALLER else "")
+            return (f"{r.claim} ({r.status_text} at the {r.series} series, {r.epochs} ep; "
+                    f"p {r.p:.3f}{vs}, Holm {r.p_holm:.3f}{_holds_elsewhere(ledger_table, r)})")
+        per_article = [f"{nb}: " + ", ".join(item(r) for r in g.itertuples())
+                       for nb, g in weak.groupby("article", sort=False)]
+        text = head + (f"{len(weak)} of the {len(decided)} decided counts would no longer be "
+                       "decided: " + "; ".join(per_article) + ".")
+    if len(no_t):
+        text += (" Not adjusted (no t interval): "
+                 + ", ".join(f"{r.claim} ({r.status_text})" for r in no_t.itertuples()) + ".")
+    return text
 
 
 def _article_cell(r) -> str:

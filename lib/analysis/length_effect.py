@@ -18,7 +18,8 @@ import pandas as pd
 from . import stats
 
 #: Columns of :func:`by_epoch`, in order.
-COLUMNS = ("epochs", "ours", "ci95_low", "ci95_high", "n_pairs", "mde", "se", "df", "p", "verdict",
+COLUMNS = ("epochs", "ours", "ci95_low", "ci95_high", "n_pairs", "mde", "se", "df", "p",
+           "verdict",
            "final_epoch_ours", "final_epoch_ci95_low", "final_epoch_ci95_high",
            "baseline_train_test_gap", "baseline_test_accuracy")
 #: The baseline overfits when its train accuracy exceeds its test accuracy by this much.

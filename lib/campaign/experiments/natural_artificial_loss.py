@@ -23,8 +23,8 @@ PATTERNS = {
     "normal_lr1e-3": "Normal label only (lr=1e-3)",
     "normal_lr1e-2": "Normal label only (lr=1e-2)",
 }
-#: The article's claims (it publishes box plots, not numbers).
-# the article's claims, in the words the notebook and the claims ledger both use
+#: The article's claims (it publishes box plots, not numbers), in the words the
+#: notebook and the claims ledger both use.
 CLAIMS = {
     "stably_above_90": "Natural SoftMax is stably above 90 % best test accuracy",
     "gain_1_2_points": "Natural SoftMax is 1–2 points above Normal (lr 1e-3)",
